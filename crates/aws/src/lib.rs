@@ -1,1 +1,14 @@
+//! Ports for the AWS services gameday uses, and their AWS SDK adapters. Handlers and commands
+//! take the traits, so the same code runs in Lambda, in the local engine and in tests; this
+//! is the only crate that knows the SDKs.
 
+pub mod alarms;
+pub mod config;
+pub mod error;
+pub mod instances;
+pub mod parameters;
+pub mod runs;
+pub mod sandbox_seed;
+
+pub use config::{AwsClients, SdkSettings};
+pub use error::AwsError;

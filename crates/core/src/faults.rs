@@ -41,6 +41,7 @@ pub enum Undo {
 
 /// The calls that inject a fault and the undo that reverses it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FaultEffect {
     pub fault: String,
     pub action: String,
@@ -50,6 +51,7 @@ pub struct FaultEffect {
 
 /// The shell commands an SSM fault runs, and the commands that reverse it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SsmScript {
     pub inject: Vec<String>,
     pub undo: Vec<String>,

@@ -39,6 +39,7 @@ impl FromStr for SelectionMode {
 
 /// What gameday knows of an instance when it selects targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InstanceFacts {
     pub instance_id: String,
     pub state: String,
@@ -60,6 +61,7 @@ impl InstanceFacts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Decision {
     pub instance_id: String,
     pub reason: String,
@@ -67,6 +69,7 @@ pub struct Decision {
 
 /// The outcome for one target: who is chosen, who is spared and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TargetSelection {
     pub target: String,
     pub mode: SelectionMode,

@@ -1,0 +1,105 @@
+//! CloudWatch: alarm states (stop conditions, alarm probes) and metric statistics (metric
+//! probes). The SDK speaks rpc-v2-cbor; the sandbox serves it through its CBOR front.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use aws_sdk_cloudwatch::primitives::DateTime as SdkDateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use chrono::{DateTime, Utc};
+use gameday_core::spec::{MetricProbe, Statistic};
+
+use crate::error::{AwsError, from_sdk};
+
+pub trait AlarmReader {
+    /// The state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm; `None` when it does
+    /// not exist. Metric and composite alarms are both looked up.
+    fn alarm_states(&self, names: &[String]) -> impl Future<Output = Result<BTreeMap<String, Option<String>>, AwsError>> + Send;
+}
+
+pub trait MetricReader {
+    /// The probe's statistic over the latest complete period before `now`, or `None` without data.
+    fn latest_statistic(&self, probe: &MetricProbe, now: DateTime<Utc>) -> impl Future<Output = Result<Option<f64>, AwsError>> + Send;
+}
+
+#[derive(Clone, Debug)]
+pub struct CloudWatchAlarms {
+    client: aws_sdk_cloudwatch::Client,
+}
+
+impl CloudWatchAlarms {
+    pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
+        Self { client }
+    }
+}
+
+/// DescribeAlarms takes at most 100 names per call.
+const ALARM_NAMES_PER_CALL: usize = 100;
+
+impl AlarmReader for CloudWatchAlarms {
+    async fn alarm_states(&self, names: &[String]) -> Result<BTreeMap<String, Option<String>>, AwsError> {
+        let mut states: BTreeMap<String, Option<String>> = names.iter().map(|n| (n.clone(), None)).collect();
+        for chunk in names.chunks(ALARM_NAMES_PER_CALL) {
+            let output = self
+                .client
+                .describe_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .alarm_types(aws_sdk_cloudwatch::types::AlarmType::MetricAlarm)
+                .alarm_types(aws_sdk_cloudwatch::types::AlarmType::CompositeAlarm)
+                .send()
+                .await
+                .map_err(|e| from_sdk("cloudwatch", "DescribeAlarms", e))?;
+            let metric = output.metric_alarms().iter().map(|a| (a.alarm_name(), a.state_value()));
+            let composite = output.composite_alarms().iter().map(|a| (a.alarm_name(), a.state_value()));
+            for (name, state) in metric.chain(composite) {
+                if let (Some(name), Some(state)) = (name, state) {
+                    states.insert(name.to_string(), Some(state.as_str().to_string()));
+                }
+            }
+        }
+        Ok(states)
+    }
+}
+
+impl MetricReader for CloudWatchAlarms {
+    async fn latest_statistic(&self, probe: &MetricProbe, now: DateTime<Utc>) -> Result<Option<f64>, AwsError> {
+        let period = probe.period.as_duration().as_secs().max(1);
+        let dimensions: Vec<Dimension> =
+            probe.dimensions.iter().map(|(name, value)| Dimension::builder().name(name).value(value).build()).collect();
+        let metric = Metric::builder().namespace(&probe.namespace).metric_name(&probe.metric).set_dimensions(Some(dimensions)).build();
+        let stat = MetricStat::builder().metric(metric).period(period as i32).stat(statistic_name(probe.statistic)).build();
+        // Look back three periods so that a late data point still counts.
+        let end = now.timestamp();
+        let start = end - 3 * period as i64;
+        let output = self
+            .client
+            .get_metric_data()
+            .metric_data_queries(MetricDataQuery::builder().id("probe").metric_stat(stat).return_data(true).build())
+            .start_time(SdkDateTime::from_secs(start))
+            .end_time(SdkDateTime::from_secs(end))
+            .send()
+            .await
+            .map_err(|e| from_sdk("cloudwatch", "GetMetricData", e))?;
+        let latest = output
+            .metric_data_results()
+            .iter()
+            .flat_map(|result| result.timestamps().iter().zip(result.values()))
+            .max_by_key(|(timestamp, _)| timestamp.secs())
+            .map(|(_, value)| *value);
+        Ok(latest)
+    }
+}
+
+fn statistic_name(statistic: Statistic) -> &'static str {
+    match statistic {
+        Statistic::Average => "Average",
+        Statistic::Sum => "Sum",
+        Statistic::Minimum => "Minimum",
+        Statistic::Maximum => "Maximum",
+        Statistic::SampleCount => "SampleCount",
+        Statistic::P50 => "p50",
+        Statistic::P90 => "p90",
+        Statistic::P95 => "p95",
+        Statistic::P99 => "p99",
+    }
+}

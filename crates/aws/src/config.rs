@@ -1,0 +1,91 @@
+//! Building SDK clients. The SDK's own settings apply (`AWS_ENDPOINT_URL`, `AWS_REGION`,
+//! profiles); a sandbox endpoint can also be given directly.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+use crate::alarms::CloudWatchAlarms;
+use crate::instances::Ec2Instances;
+use crate::parameters::SsmParameters;
+use crate::runs::DynamoRunStore;
+
+/// Where the clients point.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SdkSettings {
+    /// An endpoint for every service, such as the local sandbox; also read from `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+}
+
+impl SdkSettings {
+    pub fn sandbox(endpoint_url: &str) -> Self {
+        Self { endpoint_url: Some(endpoint_url.to_string()), region: Some(SANDBOX_REGION.to_string()) }
+    }
+}
+
+/// The sandbox's region: the Bookstore's home region in the reference articles.
+pub const SANDBOX_REGION: &str = "us-west-2";
+
+/// Loads the SDK configuration. Against a loopback endpoint (the sandbox) nothing is looked up
+/// off this machine: the region defaults to [`SANDBOX_REGION`] instead of asking the instance
+/// metadata service, and fixed sandbox credentials are used unless credentials are set.
+pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let endpoint = settings.endpoint_url.clone().or_else(|| env("AWS_ENDPOINT_URL"));
+    let local = endpoint.as_deref().is_some_and(is_loopback);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(url) = &endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let region = settings.region.clone().or_else(|| local.then(|| env("AWS_REGION").unwrap_or_else(|| SANDBOX_REGION.to_string())));
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    if local && env("AWS_ACCESS_KEY_ID").is_none() {
+        loader = loader.credentials_provider(Credentials::new("testing", "testing", None, None, "gameday-sandbox"));
+    }
+    loader.load().await
+}
+
+/// Whether `url` points at this machine (localhost, 127.0.0.0/8 or ::1).
+pub fn is_loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
+    host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Every adapter, built from one SDK configuration.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub instances: Ec2Instances,
+    pub parameters: SsmParameters,
+    pub alarms: CloudWatchAlarms,
+    pub runs: DynamoRunStore,
+}
+
+impl AwsClients {
+    pub fn new(config: &SdkConfig, table_name: &str) -> Self {
+        Self {
+            instances: Ec2Instances::new(aws_sdk_ec2::Client::new(config)),
+            parameters: SsmParameters::new(aws_sdk_ssm::Client::new(config)),
+            alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
+            runs: DynamoRunStore::new(aws_sdk_dynamodb::Client::new(config), table_name),
+        }
+    }
+
+    pub async fn load(settings: &SdkSettings, table_name: &str) -> Self {
+        Self::new(&load_sdk_config(settings).await, table_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_loopback_endpoints() {
+        assert!(is_loopback("http://127.0.0.1:4566"));
+        assert!(is_loopback("http://localhost:5000/"));
+        assert!(!is_loopback("https://ec2.us-west-2.amazonaws.com"));
+        assert!(!is_loopback("http://127.example.com"));
+    }
+}

@@ -1,0 +1,29 @@
+//! One module per command; each returns the process exit code.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+mod plan;
+mod sandbox;
+mod schema;
+mod validate;
+
+/// Exit code for a command that could not do its work (bad input it cannot read, AWS errors).
+pub const EXIT_ERROR: u8 = 2;
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let format = cli.global.output;
+    match cli.command {
+        Command::Validate { files } => validate::run(&files, format),
+        Command::Schema => schema::run(),
+        Command::Plan { file, aws } => plan::run(&file, &aws, format).await,
+        Command::Sandbox { action } => sandbox::run(action, format).await,
+    }
+}
+
+/// Prints an error for people and returns the error exit code.
+pub fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("gameday: {message}");
+    ExitCode::from(EXIT_ERROR)
+}

@@ -1,0 +1,33 @@
+# Shared settings for scripts/*.sh (sourced, not run).
+# Build products and the sandbox's virtualenv are cached outside the clone, so repeated runs on
+# one machine reuse them; override with CARGO_TARGET_DIR / GAMEDAY_SANDBOX_DIR / GAMEDAY_TOOLS_DIR.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/gameday"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export GAMEDAY_SANDBOX_DIR="${GAMEDAY_SANDBOX_DIR:-$CACHE/sandbox}"
+export GAMEDAY_TOOLS_DIR="${GAMEDAY_TOOLS_DIR:-$CACHE/tools}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Python 3 with venv is the one thing the scripts need from the system (moto, cfn-lint and
+# statelint are Python packages). On Debian, install it when missing and we are root.
+ensure_python() {
+  if python3 -c 'import venv, ensurepip' 2>/dev/null; then return; fi
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing python3-venv (Debian)"
+    apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+  else
+    echo "gameday: Python 3 with the venv module is required (Debian: apt-get install python3 python3-venv)" >&2
+    exit 2
+  fi
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    echo "gameday: cargo not found; install Rust with rustup (https://rustup.rs)" >&2
+    exit 2
+  fi
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+}
