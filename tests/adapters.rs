@@ -18,7 +18,10 @@ const TABLE: &str = "gameday-test";
 
 fn api_selector() -> InstanceSelector {
     InstanceSelector {
-        tags: BTreeMap::from([("service".to_string(), "bookstore".to_string()), ("role".to_string(), "api".to_string())]),
+        tags: BTreeMap::from([
+            ("service".to_string(), "bookstore".to_string()),
+            ("role".to_string(), "api".to_string()),
+        ]),
         instance_ids: vec![],
         availability_zones: vec![],
     }
@@ -27,44 +30,105 @@ fn api_selector() -> InstanceSelector {
 #[tokio::test]
 async fn instances_are_found_by_tags_ids_and_zone() {
     let sandbox = TestSandbox::start().await;
-    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), TABLE).await.unwrap();
+    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), TABLE)
+        .await
+        .unwrap();
     let clients = sandbox.clients(TABLE);
 
-    let found = clients.instances.find_instances(&api_selector()).await.unwrap();
+    let found = clients
+        .instances
+        .find_instances(&api_selector())
+        .await
+        .unwrap();
     assert_eq!(found.len(), 5);
-    let opted_in: Vec<&str> = found.iter().filter(|i| i.is_opted_in()).map(|i| i.instance_id.as_str()).collect();
+    let opted_in: Vec<&str> = found
+        .iter()
+        .filter(|i| i.is_opted_in())
+        .map(|i| i.instance_id.as_str())
+        .collect();
     let mut expected: Vec<&str> = fleet.opted_in.iter().map(String::as_str).collect();
     expected.sort();
     assert_eq!(opted_in, expected);
-    assert!(found.iter().all(|i| i.state == "running" && i.availability_zone.starts_with("us-west-2")));
+    assert!(
+        found
+            .iter()
+            .all(|i| i.state == "running" && i.availability_zone.starts_with("us-west-2"))
+    );
 
-    let by_id = InstanceSelector { instance_ids: vec![fleet.not_opted_in[0].clone()], ..api_selector() };
+    let by_id = InstanceSelector {
+        instance_ids: vec![fleet.not_opted_in[0].clone()],
+        ..api_selector()
+    };
     let one = clients.instances.find_instances(&by_id).await.unwrap();
     assert_eq!(one.len(), 1);
     assert!(!one[0].is_opted_in());
 
-    let elsewhere = InstanceSelector { availability_zones: vec!["us-west-2z".into()], ..api_selector() };
-    assert!(clients.instances.find_instances(&elsewhere).await.unwrap().is_empty());
-    let other_tags = InstanceSelector { tags: BTreeMap::from([("role".to_string(), "db".to_string())]), ..api_selector() };
-    assert!(clients.instances.find_instances(&other_tags).await.unwrap().is_empty());
+    let elsewhere = InstanceSelector {
+        availability_zones: vec!["us-west-2z".into()],
+        ..api_selector()
+    };
+    assert!(
+        clients
+            .instances
+            .find_instances(&elsewhere)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other_tags = InstanceSelector {
+        tags: BTreeMap::from([("role".to_string(), "db".to_string())]),
+        ..api_selector()
+    };
+    assert!(
+        clients
+            .instances
+            .find_instances(&other_tags)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn kill_switch_parameter_reads_missing_as_none() {
     let sandbox = TestSandbox::start().await;
     let parameters = sandbox.clients(TABLE).parameters;
-    assert_eq!(parameters.get_parameter("/gameday/kill-switch").await.unwrap(), None);
-    parameters.put_parameter("/gameday/kill-switch", "off").await.unwrap();
-    parameters.put_parameter("/gameday/kill-switch", "on").await.unwrap();
-    assert_eq!(parameters.get_parameter("/gameday/kill-switch").await.unwrap().as_deref(), Some("on"));
+    assert_eq!(
+        parameters
+            .get_parameter("/gameday/kill-switch")
+            .await
+            .unwrap(),
+        None
+    );
+    parameters
+        .put_parameter("/gameday/kill-switch", "off")
+        .await
+        .unwrap();
+    parameters
+        .put_parameter("/gameday/kill-switch", "on")
+        .await
+        .unwrap();
+    assert_eq!(
+        parameters
+            .get_parameter("/gameday/kill-switch")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("on")
+    );
 }
 
 #[tokio::test]
 async fn alarm_states_and_metric_statistics_go_through_cloudwatch() {
     let sandbox = TestSandbox::start().await;
-    seed_bookstore(&sandbox.config, sandbox.endpoint_url(), TABLE).await.unwrap();
+    seed_bookstore(&sandbox.config, sandbox.endpoint_url(), TABLE)
+        .await
+        .unwrap();
     let alarms = sandbox.clients(TABLE).alarms;
-    let names = vec!["bookstore-api-5xx-high".to_string(), "no-such-alarm".to_string()];
+    let names = vec![
+        "bookstore-api-5xx-high".to_string(),
+        "no-such-alarm".to_string(),
+    ];
     let states = alarms.alarm_states(&names).await.unwrap();
     assert_eq!(states["bookstore-api-5xx-high"].as_deref(), Some("OK"));
     assert_eq!(states["no-such-alarm"], None);
@@ -84,11 +148,24 @@ async fn alarm_states_and_metric_statistics_go_through_cloudwatch() {
     let now = Utc::now();
     let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
         .metric_name("Latency")
-        .dimensions(aws_sdk_cloudwatch::types::Dimension::builder().name("Service").value("api").build())
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("Service")
+                .value("api")
+                .build(),
+        )
         .value(42.5)
-        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now.timestamp() - 30))
+        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+            now.timestamp() - 30,
+        ))
         .build();
-    cloudwatch.put_metric_data().namespace("Bookstore").metric_data(datum).send().await.unwrap();
+    cloudwatch
+        .put_metric_data()
+        .namespace("Bookstore")
+        .metric_data(datum)
+        .send()
+        .await
+        .unwrap();
     let probe = MetricProbe {
         name: "latency".into(),
         namespace: "Bookstore".into(),
@@ -99,8 +176,14 @@ async fn alarm_states_and_metric_statistics_go_through_cloudwatch() {
         comparison: Comparison::LessThanThreshold,
         threshold: 100.0,
     };
-    assert_eq!(alarms.latest_statistic(&probe, now).await.unwrap(), Some(42.5));
-    let silent = MetricProbe { metric: "Nothing".into(), ..probe };
+    assert_eq!(
+        alarms.latest_statistic(&probe, now).await.unwrap(),
+        Some(42.5)
+    );
+    let silent = MetricProbe {
+        metric: "Nothing".into(),
+        ..probe
+    };
     assert_eq!(alarms.latest_statistic(&silent, now).await.unwrap(), None);
 }
 
@@ -115,7 +198,10 @@ async fn run_records_are_written_conditionally() {
     let mut record = RunRecord::new("run-1", "api-instance-failure", "bookstore", now);
     record.start_phase(Phase::Prepare, now);
     runs.create_run(&record).await.unwrap();
-    assert!(matches!(runs.create_run(&record).await, Err(AwsError::Conflict { .. })));
+    assert!(matches!(
+        runs.create_run(&record).await,
+        Err(AwsError::Conflict { .. })
+    ));
 
     let mut stored = runs.get_run("run-1").await.unwrap().unwrap();
     assert_eq!(stored, record);
@@ -127,7 +213,10 @@ async fn run_records_are_written_conditionally() {
     let mut stale = record.clone();
     stale.transition(RunStatus::Aborted, now).unwrap();
     let error = runs.save_run(&mut stale).await.unwrap_err();
-    assert!(matches!(error, AwsError::Conflict { expected: 0, .. }), "{error}");
+    assert!(
+        matches!(error, AwsError::Conflict { expected: 0, .. }),
+        "{error}"
+    );
     assert_eq!(stale.version, 0, "a failed save leaves the version as read");
 
     let reread = runs.get_run("run-1").await.unwrap().unwrap();
@@ -145,16 +234,36 @@ async fn locks_admit_one_run_per_target() {
     let later = now + Duration::minutes(30);
 
     runs.acquire_lock("i-1", "run-a", later, now).await.unwrap();
-    runs.acquire_lock("i-1", "run-a", later, now).await.expect("the holder may take it again (retries)");
-    let error = runs.acquire_lock("i-1", "run-b", later, now).await.unwrap_err();
+    runs.acquire_lock("i-1", "run-a", later, now)
+        .await
+        .expect("the holder may take it again (retries)");
+    let error = runs
+        .acquire_lock("i-1", "run-b", later, now)
+        .await
+        .unwrap_err();
     assert_eq!(error.asl_name(), "Gameday.TargetLocked");
-    assert!(matches!(&error, AwsError::TargetLocked { holder, .. } if holder == "run-a"), "{error}");
-    assert!(runs.release_lock("i-1", "run-b").await.is_err(), "only the holder releases");
+    assert!(
+        matches!(&error, AwsError::TargetLocked { holder, .. } if holder == "run-a"),
+        "{error}"
+    );
+    assert!(
+        runs.release_lock("i-1", "run-b").await.is_err(),
+        "only the holder releases"
+    );
     runs.release_lock("i-1", "run-a").await.unwrap();
-    runs.release_lock("i-1", "run-a").await.expect("releasing twice is harmless");
+    runs.release_lock("i-1", "run-a")
+        .await
+        .expect("releasing twice is harmless");
     runs.acquire_lock("i-1", "run-b", later, now).await.unwrap();
 
     // An expired lock is taken over.
-    runs.acquire_lock("i-2", "run-a", now - Duration::minutes(1), now - Duration::minutes(40)).await.unwrap();
+    runs.acquire_lock(
+        "i-2",
+        "run-a",
+        now - Duration::minutes(1),
+        now - Duration::minutes(40),
+    )
+    .await
+    .unwrap();
     runs.acquire_lock("i-2", "run-c", later, now).await.unwrap();
 }

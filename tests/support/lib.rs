@@ -14,7 +14,10 @@ pub struct TestSandbox {
 impl TestSandbox {
     /// Starts a fresh sandbox (installing pinned moto on first use).
     pub async fn start() -> Self {
-        let sandbox = tokio::task::spawn_blocking(Sandbox::start).await.expect("start task").expect("the sandbox starts");
+        let sandbox = tokio::task::spawn_blocking(Sandbox::start)
+            .await
+            .expect("start task")
+            .expect("the sandbox starts");
         let config = load_sdk_config(&SdkSettings::sandbox(sandbox.endpoint_url())).await;
         Self { sandbox, config }
     }

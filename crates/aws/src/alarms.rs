@@ -14,12 +14,19 @@ use crate::error::{AwsError, from_sdk};
 pub trait AlarmReader {
     /// The state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm; `None` when it does
     /// not exist. Metric and composite alarms are both looked up.
-    fn alarm_states(&self, names: &[String]) -> impl Future<Output = Result<BTreeMap<String, Option<String>>, AwsError>> + Send;
+    fn alarm_states(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<BTreeMap<String, Option<String>>, AwsError>> + Send;
 }
 
 pub trait MetricReader {
     /// The probe's statistic over the latest complete period before `now`, or `None` without data.
-    fn latest_statistic(&self, probe: &MetricProbe, now: DateTime<Utc>) -> impl Future<Output = Result<Option<f64>, AwsError>> + Send;
+    fn latest_statistic(
+        &self,
+        probe: &MetricProbe,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<f64>, AwsError>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -37,8 +44,12 @@ impl CloudWatchAlarms {
 const ALARM_NAMES_PER_CALL: usize = 100;
 
 impl AlarmReader for CloudWatchAlarms {
-    async fn alarm_states(&self, names: &[String]) -> Result<BTreeMap<String, Option<String>>, AwsError> {
-        let mut states: BTreeMap<String, Option<String>> = names.iter().map(|n| (n.clone(), None)).collect();
+    async fn alarm_states(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, Option<String>>, AwsError> {
+        let mut states: BTreeMap<String, Option<String>> =
+            names.iter().map(|n| (n.clone(), None)).collect();
         for chunk in names.chunks(ALARM_NAMES_PER_CALL) {
             let output = self
                 .client
@@ -49,8 +60,14 @@ impl AlarmReader for CloudWatchAlarms {
                 .send()
                 .await
                 .map_err(|e| from_sdk("cloudwatch", "DescribeAlarms", e))?;
-            let metric = output.metric_alarms().iter().map(|a| (a.alarm_name(), a.state_value()));
-            let composite = output.composite_alarms().iter().map(|a| (a.alarm_name(), a.state_value()));
+            let metric = output
+                .metric_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.state_value()));
+            let composite = output
+                .composite_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.state_value()));
             for (name, state) in metric.chain(composite) {
                 if let (Some(name), Some(state)) = (name, state) {
                     states.insert(name.to_string(), Some(state.as_str().to_string()));
@@ -62,19 +79,40 @@ impl AlarmReader for CloudWatchAlarms {
 }
 
 impl MetricReader for CloudWatchAlarms {
-    async fn latest_statistic(&self, probe: &MetricProbe, now: DateTime<Utc>) -> Result<Option<f64>, AwsError> {
+    async fn latest_statistic(
+        &self,
+        probe: &MetricProbe,
+        now: DateTime<Utc>,
+    ) -> Result<Option<f64>, AwsError> {
         let period = probe.period.as_duration().as_secs().max(1);
-        let dimensions: Vec<Dimension> =
-            probe.dimensions.iter().map(|(name, value)| Dimension::builder().name(name).value(value).build()).collect();
-        let metric = Metric::builder().namespace(&probe.namespace).metric_name(&probe.metric).set_dimensions(Some(dimensions)).build();
-        let stat = MetricStat::builder().metric(metric).period(period as i32).stat(statistic_name(probe.statistic)).build();
+        let dimensions: Vec<Dimension> = probe
+            .dimensions
+            .iter()
+            .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+            .collect();
+        let metric = Metric::builder()
+            .namespace(&probe.namespace)
+            .metric_name(&probe.metric)
+            .set_dimensions(Some(dimensions))
+            .build();
+        let stat = MetricStat::builder()
+            .metric(metric)
+            .period(period as i32)
+            .stat(statistic_name(probe.statistic))
+            .build();
         // Look back three periods so that a late data point still counts.
         let end = now.timestamp();
         let start = end - 3 * period as i64;
         let output = self
             .client
             .get_metric_data()
-            .metric_data_queries(MetricDataQuery::builder().id("probe").metric_stat(stat).return_data(true).build())
+            .metric_data_queries(
+                MetricDataQuery::builder()
+                    .id("probe")
+                    .metric_stat(stat)
+                    .return_data(true)
+                    .build(),
+            )
             .start_time(SdkDateTime::from_secs(start))
             .end_time(SdkDateTime::from_secs(end))
             .send()

@@ -19,7 +19,10 @@ pub struct SdkSettings {
 
 impl SdkSettings {
     pub fn sandbox(endpoint_url: &str) -> Self {
-        Self { endpoint_url: Some(endpoint_url.to_string()), region: Some(SANDBOX_REGION.to_string()) }
+        Self {
+            endpoint_url: Some(endpoint_url.to_string()),
+            region: Some(SANDBOX_REGION.to_string()),
+        }
     }
 }
 
@@ -31,26 +34,48 @@ pub const SANDBOX_REGION: &str = "us-west-2";
 /// metadata service, and fixed sandbox credentials are used unless credentials are set.
 pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let endpoint = settings.endpoint_url.clone().or_else(|| env("AWS_ENDPOINT_URL"));
+    let endpoint = settings
+        .endpoint_url
+        .clone()
+        .or_else(|| env("AWS_ENDPOINT_URL"));
     let local = endpoint.as_deref().is_some_and(is_loopback);
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(url) = &endpoint {
         loader = loader.endpoint_url(url);
     }
-    let region = settings.region.clone().or_else(|| local.then(|| env("AWS_REGION").unwrap_or_else(|| SANDBOX_REGION.to_string())));
+    let region = settings
+        .region
+        .clone()
+        .or_else(|| local.then(|| env("AWS_REGION").unwrap_or_else(|| SANDBOX_REGION.to_string())));
     if let Some(region) = region {
         loader = loader.region(Region::new(region));
     }
     if local && env("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(Credentials::new("testing", "testing", None, None, "gameday-sandbox"));
+        loader = loader.credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "gameday-sandbox",
+        ));
     }
     loader.load().await
 }
 
 /// Whether `url` points at this machine (localhost, 127.0.0.0/8 or ::1).
 pub fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Every adapter, built from one SDK configuration.

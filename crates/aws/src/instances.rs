@@ -11,7 +11,10 @@ use crate::error::{AwsError, from_sdk};
 
 /// Finds instances by selector. Every state is returned; selection decides what counts.
 pub trait InstanceDirectory {
-    fn find_instances(&self, selector: &InstanceSelector) -> impl Future<Output = Result<Vec<InstanceFacts>, AwsError>> + Send;
+    fn find_instances(
+        &self,
+        selector: &InstanceSelector,
+    ) -> impl Future<Output = Result<Vec<InstanceFacts>, AwsError>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -28,21 +31,47 @@ impl Ec2Instances {
 /// EC2 filters for a selector: one `tag:` filter per tag, ids and zones when given, and never
 /// terminated instances.
 pub fn selector_filters(selector: &InstanceSelector) -> Vec<Filter> {
-    let mut filters: Vec<Filter> =
-        selector.tags.iter().map(|(key, value)| Filter::builder().name(format!("tag:{key}")).values(value).build()).collect();
+    let mut filters: Vec<Filter> = selector
+        .tags
+        .iter()
+        .map(|(key, value)| {
+            Filter::builder()
+                .name(format!("tag:{key}"))
+                .values(value)
+                .build()
+        })
+        .collect();
     if !selector.instance_ids.is_empty() {
-        filters.push(Filter::builder().name("instance-id").set_values(Some(selector.instance_ids.clone())).build());
+        filters.push(
+            Filter::builder()
+                .name("instance-id")
+                .set_values(Some(selector.instance_ids.clone()))
+                .build(),
+        );
     }
     if !selector.availability_zones.is_empty() {
-        filters.push(Filter::builder().name("availability-zone").set_values(Some(selector.availability_zones.clone())).build());
+        filters.push(
+            Filter::builder()
+                .name("availability-zone")
+                .set_values(Some(selector.availability_zones.clone()))
+                .build(),
+        );
     }
     let live_states = ["pending", "running", "stopping", "stopped", "shutting-down"];
-    filters.push(Filter::builder().name("instance-state-name").set_values(Some(live_states.map(String::from).to_vec())).build());
+    filters.push(
+        Filter::builder()
+            .name("instance-state-name")
+            .set_values(Some(live_states.map(String::from).to_vec()))
+            .build(),
+    );
     filters
 }
 
 impl InstanceDirectory for Ec2Instances {
-    async fn find_instances(&self, selector: &InstanceSelector) -> Result<Vec<InstanceFacts>, AwsError> {
+    async fn find_instances(
+        &self,
+        selector: &InstanceSelector,
+    ) -> Result<Vec<InstanceFacts>, AwsError> {
         let pages: Vec<_> = self
             .client
             .describe_instances()
@@ -58,12 +87,25 @@ impl InstanceDirectory for Ec2Instances {
             .flat_map(|reservation| reservation.instances())
             .map(|instance| InstanceFacts {
                 instance_id: instance.instance_id().unwrap_or_default().to_string(),
-                state: instance.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
-                availability_zone: instance.placement().and_then(|p| p.availability_zone()).unwrap_or_default().to_string(),
+                state: instance
+                    .state()
+                    .and_then(|s| s.name())
+                    .map(|n| n.as_str().to_string())
+                    .unwrap_or_default(),
+                availability_zone: instance
+                    .placement()
+                    .and_then(|p| p.availability_zone())
+                    .unwrap_or_default()
+                    .to_string(),
                 tags: instance
                     .tags()
                     .iter()
-                    .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_string(),
+                            t.value().unwrap_or_default().to_string(),
+                        ))
+                    })
                     .collect::<BTreeMap<_, _>>(),
             })
             // The filters are applied by EC2; matching again keeps the result honest if an

@@ -9,8 +9,15 @@ pub const DEFAULT_KILL_SWITCH_PARAMETER: &str = "/gameday/kill-switch";
 
 pub trait ParameterStore {
     /// The parameter's value, or `None` when it does not exist.
-    fn get_parameter(&self, name: &str) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
-    fn put_parameter(&self, name: &str, value: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn get_parameter(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+    fn put_parameter(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -28,7 +35,13 @@ impl ParameterStore for SsmParameters {
     async fn get_parameter(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.get_parameter().name(name).send().await {
             Ok(output) => Ok(output.parameter().and_then(|p| p.value()).map(String::from)),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => Ok(None),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_parameter_not_found()) =>
+            {
+                Ok(None)
+            }
             Err(error) => Err(from_sdk("ssm", "GetParameter", error)),
         }
     }

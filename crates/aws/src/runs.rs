@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use chrono::{DateTime, Utc};
 use gameday_core::run::RunRecord;
@@ -25,18 +25,31 @@ pub const TTL_ATTRIBUTE: &str = "expiresAt";
 pub trait RunStore {
     /// Stores a new run; fails with `Conflict` if the id exists.
     fn create_run(&self, record: &RunRecord) -> impl Future<Output = Result<(), AwsError>> + Send;
-    fn get_run(&self, run_id: &str) -> impl Future<Output = Result<Option<RunRecord>, AwsError>> + Send;
+    fn get_run(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<RunRecord>, AwsError>> + Send;
     /// Writes `record` if the stored version is still `record.version`, then bumps the version.
-    fn save_run(&self, record: &mut RunRecord) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn save_run(&self, record: &mut RunRecord)
+    -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 pub trait LockStore {
     /// Takes the lock on `target` for `run_id` until `expires_at`. Taking a lock the same run
     /// already holds succeeds (retries are safe); an expired lock is taken over.
-    fn acquire_lock(&self, target: &str, run_id: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>)
-    -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn acquire_lock(
+        &self,
+        target: &str,
+        run_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// Releases the lock if `run_id` holds it; releasing a lock already gone succeeds.
-    fn release_lock(&self, target: &str, run_id: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn release_lock(
+        &self,
+        target: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -59,7 +72,10 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error:
 
 impl DynamoRunStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn table_name(&self) -> &str {
@@ -68,14 +84,27 @@ impl DynamoRunStore {
 
     /// Creates the table as the infrastructure template does, if it does not exist yet.
     pub async fn ensure_table(&self) -> Result<(), AwsError> {
-        let string_attribute =
-            |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
-        let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let string_attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
         let index = GlobalSecondaryIndex::builder()
             .index_name(BY_EXPERIMENT_INDEX)
             .key_schema(key("gsi1pk", KeyType::Hash).expect("static key"))
             .key_schema(key("gsi1sk", KeyType::Range).expect("static key"))
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .expect("static index");
         let created = self
@@ -84,7 +113,10 @@ impl DynamoRunStore {
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
             .set_attribute_definitions(Some(
-                ["pk", "sk", "gsi1pk", "gsi1sk"].iter().map(|a| string_attribute(a).expect("static attribute")).collect(),
+                ["pk", "sk", "gsi1pk", "gsi1sk"]
+                    .iter()
+                    .map(|a| string_attribute(a).expect("static attribute"))
+                    .collect(),
             ))
             .key_schema(key("pk", KeyType::Hash).expect("static key"))
             .key_schema(key("sk", KeyType::Range).expect("static key"))
@@ -93,10 +125,20 @@ impl DynamoRunStore {
             .await;
         match created {
             Ok(_) => {}
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => return Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(());
+            }
             Err(error) => return Err(from_sdk("dynamodb", "CreateTable", error)),
         }
-        let ttl = TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL_ATTRIBUTE).build().expect("static ttl");
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(TTL_ATTRIBUTE)
+            .build()
+            .expect("static ttl");
         self.client
             .update_time_to_live()
             .table_name(&self.table)
@@ -108,12 +150,17 @@ impl DynamoRunStore {
     }
 
     fn run_item(record: &RunRecord) -> Result<HashMap<String, AttributeValue>, AwsError> {
-        let json = serde_json::to_string(record)
-            .map_err(|e| AwsError::Corrupt { what: format!("run {}", record.run_id), message: e.to_string() })?;
+        let json = serde_json::to_string(record).map_err(|e| AwsError::Corrupt {
+            what: format!("run {}", record.run_id),
+            message: e.to_string(),
+        })?;
         Ok(HashMap::from([
             ("pk".to_string(), s(format!("RUN#{}", record.run_id))),
             ("sk".to_string(), s("RUN")),
-            ("gsi1pk".to_string(), s(format!("EXP#{}", record.experiment))),
+            (
+                "gsi1pk".to_string(),
+                s(format!("EXP#{}", record.experiment)),
+            ),
             ("gsi1sk".to_string(), s(record.created_at.to_rfc3339())),
             ("status".to_string(), s(record.status.as_str())),
             ("version".to_string(), n(record.version)),
@@ -135,7 +182,10 @@ impl RunStore for DynamoRunStore {
         match result {
             Ok(_) => Ok(()),
             Err(error) if error.as_service_error().is_some_and(is_condition_failure) => {
-                Err(AwsError::Conflict { what: format!("run {}", record.run_id), expected: record.version })
+                Err(AwsError::Conflict {
+                    what: format!("run {}", record.run_id),
+                    expected: record.version,
+                })
             }
             Err(error) => Err(from_sdk("dynamodb", "PutItem", error)),
         }
@@ -152,10 +202,20 @@ impl RunStore for DynamoRunStore {
             .send()
             .await
             .map_err(|e| from_sdk("dynamodb", "GetItem", e))?;
-        let Some(item) = output.item() else { return Ok(None) };
-        let corrupt = |message: String| AwsError::Corrupt { what: format!("run {run_id}"), message };
-        let json = item.get("record").and_then(|v| v.as_s().ok()).ok_or_else(|| corrupt("no `record` attribute".into()))?;
-        serde_json::from_str(json).map(Some).map_err(|e| corrupt(e.to_string()))
+        let Some(item) = output.item() else {
+            return Ok(None);
+        };
+        let corrupt = |message: String| AwsError::Corrupt {
+            what: format!("run {run_id}"),
+            message,
+        };
+        let json = item
+            .get("record")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| corrupt("no `record` attribute".into()))?;
+        serde_json::from_str(json)
+            .map(Some)
+            .map_err(|e| corrupt(e.to_string()))
     }
 
     async fn save_run(&self, record: &mut RunRecord) -> Result<(), AwsError> {
@@ -173,17 +233,28 @@ impl RunStore for DynamoRunStore {
             .await;
         if let Err(error) = result {
             record.version = expected;
-            return Err(match error.as_service_error().is_some_and(is_condition_failure) {
-                true => AwsError::Conflict { what: format!("run {}", record.run_id), expected },
-                false => from_sdk("dynamodb", "PutItem", error),
-            });
+            return Err(
+                match error.as_service_error().is_some_and(is_condition_failure) {
+                    true => AwsError::Conflict {
+                        what: format!("run {}", record.run_id),
+                        expected,
+                    },
+                    false => from_sdk("dynamodb", "PutItem", error),
+                },
+            );
         }
         Ok(())
     }
 }
 
 impl LockStore for DynamoRunStore {
-    async fn acquire_lock(&self, target: &str, run_id: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AwsError> {
+    async fn acquire_lock(
+        &self,
+        target: &str,
+        run_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AwsError> {
         let result = self
             .client
             .put_item()
@@ -201,8 +272,7 @@ impl LockStore for DynamoRunStore {
         match result {
             Ok(_) => Ok(()),
             Err(error) if error.as_service_error().is_some_and(is_condition_failure) => {
-                let (holder, expires) = self.lock_holder(target).await?;
-                Err(AwsError::TargetLocked { target: target.to_string(), holder, expires_at: expires })
+                Err(self.locked(target).await)
             }
             Err(error) => Err(from_sdk("dynamodb", "PutItem", error)),
         }
@@ -222,8 +292,7 @@ impl LockStore for DynamoRunStore {
         match result {
             Ok(_) => Ok(()),
             Err(error) if error.as_service_error().is_some_and(is_condition_failure) => {
-                let (holder, expires) = self.lock_holder(target).await?;
-                Err(AwsError::TargetLocked { target: target.to_string(), holder, expires_at: expires })
+                Err(self.locked(target).await)
             }
             Err(error) => Err(from_sdk("dynamodb", "DeleteItem", error)),
         }
@@ -231,6 +300,18 @@ impl LockStore for DynamoRunStore {
 }
 
 impl DynamoRunStore {
+    /// The `TargetLocked` error for `target`, naming its holder (or the error reading it).
+    async fn locked(&self, target: &str) -> AwsError {
+        match self.lock_holder(target).await {
+            Ok((holder, expires_at)) => AwsError::TargetLocked {
+                target: target.to_string(),
+                holder,
+                expires_at,
+            },
+            Err(error) => error,
+        }
+    }
+
     /// Who holds the lock on `target` and until when (RFC 3339), for error messages.
     async fn lock_holder(&self, target: &str) -> Result<(String, String), AwsError> {
         let output = self
@@ -244,7 +325,11 @@ impl DynamoRunStore {
             .await
             .map_err(|e| from_sdk("dynamodb", "GetItem", e))?;
         let item = output.item();
-        let holder = item.and_then(|i| i.get("runId")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| "(unknown)".into());
+        let holder = item
+            .and_then(|i| i.get("runId"))
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_else(|| "(unknown)".into());
         let expires = item
             .and_then(|i| i.get(TTL_ATTRIBUTE))
             .and_then(|v| v.as_n().ok())

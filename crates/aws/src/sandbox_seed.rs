@@ -12,8 +12,12 @@ use crate::parameters::{DEFAULT_KILL_SWITCH_PARAMETER, ParameterStore, SsmParame
 use crate::runs::DynamoRunStore;
 
 /// The alarms the Bookstore experiments name.
-pub const BOOKSTORE_ALARMS: [&str; 4] =
-    ["bookstore-api-unhealthy", "bookstore-api-5xx-high", "bookstore-db-unavailable", "bookstore-cdn-unavailable"];
+pub const BOOKSTORE_ALARMS: [&str; 4] = [
+    "bookstore-api-unhealthy",
+    "bookstore-api-5xx-high",
+    "bookstore-db-unavailable",
+    "bookstore-cdn-unavailable",
+];
 
 /// What was created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +27,19 @@ pub struct BookstoreFleet {
 }
 
 /// Seeds the sandbox at `config`'s endpoint; `endpoint_url` must be a loopback URL.
-pub async fn seed_bookstore(config: &SdkConfig, endpoint_url: &str, table: &str) -> Result<BookstoreFleet, AwsError> {
+pub async fn seed_bookstore(
+    config: &SdkConfig,
+    endpoint_url: &str,
+    table: &str,
+) -> Result<BookstoreFleet, AwsError> {
     if !crate::config::is_loopback(endpoint_url) {
         return Err(AwsError::Refused {
             service: "gameday",
             operation: "SeedBookstore",
             code: "NotASandbox".into(),
-            message: format!("{endpoint_url} is not a loopback endpoint; seeding only runs against the local sandbox"),
+            message: format!(
+                "{endpoint_url} is not a loopback endpoint; seeding only runs against the local sandbox"
+            ),
         });
     }
     let ec2 = aws_sdk_ec2::Client::new(config);
@@ -55,19 +65,39 @@ pub async fn seed_bookstore(config: &SdkConfig, endpoint_url: &str, table: &str)
     for alarm in BOOKSTORE_ALARMS {
         put_ok_alarm(&cloudwatch, alarm).await?;
     }
-    SsmParameters::new(aws_sdk_ssm::Client::new(config)).put_parameter(DEFAULT_KILL_SWITCH_PARAMETER, "off").await?;
-    DynamoRunStore::new(aws_sdk_dynamodb::Client::new(config), table).ensure_table().await?;
-    Ok(BookstoreFleet { opted_in, not_opted_in })
+    SsmParameters::new(aws_sdk_ssm::Client::new(config))
+        .put_parameter(DEFAULT_KILL_SWITCH_PARAMETER, "off")
+        .await?;
+    DynamoRunStore::new(aws_sdk_dynamodb::Client::new(config), table)
+        .ensure_table()
+        .await?;
+    Ok(BookstoreFleet {
+        opted_in,
+        not_opted_in,
+    })
 }
 
-async fn launch_api_instances(ec2: &aws_sdk_ec2::Client, image: &str, count: i32, opted_in: bool) -> Result<Vec<String>, AwsError> {
-    let mut tags = vec![("Name", "bookstore-api"), ("service", "bookstore"), ("role", "api")];
+async fn launch_api_instances(
+    ec2: &aws_sdk_ec2::Client,
+    image: &str,
+    count: i32,
+    opted_in: bool,
+) -> Result<Vec<String>, AwsError> {
+    let mut tags = vec![
+        ("Name", "bookstore-api"),
+        ("service", "bookstore"),
+        ("role", "api"),
+    ];
     if opted_in {
         tags.push((OPT_IN_TAG_KEY, OPT_IN_TAG_VALUE));
     }
     let spec = TagSpecification::builder()
         .resource_type(ResourceType::Instance)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+                .collect(),
+        ))
         .build();
     let output = ec2
         .run_instances()
@@ -79,7 +109,11 @@ async fn launch_api_instances(ec2: &aws_sdk_ec2::Client, image: &str, count: i32
         .send()
         .await
         .map_err(|e| from_sdk("ec2", "RunInstances", e))?;
-    Ok(output.instances().iter().filter_map(|i| i.instance_id().map(String::from)).collect())
+    Ok(output
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(String::from))
+        .collect())
 }
 
 async fn put_ok_alarm(cloudwatch: &aws_sdk_cloudwatch::Client, name: &str) -> Result<(), AwsError> {

@@ -10,12 +10,21 @@ use serde_json::Value;
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 fn gameday(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday")).args(args).current_dir(ROOT).output().expect("gameday runs")
+    Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .expect("gameday runs")
 }
 
 fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
 }
 
 #[test]
@@ -26,7 +35,11 @@ fn validate_accepts_the_examples_and_lists_every_invalid_file() {
         "examples/bookstore/database-failure.yaml",
         "examples/bookstore/cdn-failure.yaml",
     ]);
-    assert!(examples.status.success(), "{}", String::from_utf8_lossy(&examples.stderr));
+    assert!(
+        examples.status.success(),
+        "{}",
+        String::from_utf8_lossy(&examples.stderr)
+    );
 
     let invalid = gameday(&[
         "validate",
@@ -37,13 +50,30 @@ fn validate_accepts_the_examples_and_lists_every_invalid_file() {
     ]);
     assert_eq!(invalid.status.code(), Some(1));
     let report = json(&invalid);
-    let fields: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"observe.interval") && fields.contains(&"metadata.ownr"), "{fields:?}");
-    assert!(report["errors"].as_array().unwrap().iter().all(|e| e["line"].is_u64() && e["fix"].as_str().is_some_and(|f| !f.is_empty())));
+    let fields: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"observe.interval") && fields.contains(&"metadata.ownr"),
+        "{fields:?}"
+    );
+    assert!(
+        report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["line"].is_u64() && e["fix"].as_str().is_some_and(|f| !f.is_empty()))
+    );
 
     let text = gameday(&["validate", "tests/fixtures/invalid/bad-duration.yaml"]);
     let stderr = String::from_utf8_lossy(&text.stderr);
-    assert!(stderr.contains("tests/fixtures/invalid/bad-duration.yaml:") && stderr.contains("fix:"), "{stderr}");
+    assert!(
+        stderr.contains("tests/fixtures/invalid/bad-duration.yaml:") && stderr.contains("fix:"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -51,17 +81,34 @@ fn schema_is_json_schema_of_the_experiment() {
     let output = gameday(&["schema"]);
     assert!(output.status.success());
     let schema = json(&output);
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
-    assert!(schema["required"].as_array().unwrap().contains(&Value::from("faults")));
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert!(
+        schema["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("faults"))
+    );
     assert!(schema["$defs"]["Probe"]["oneOf"].as_array().unwrap().len() >= 5);
 }
 
 #[tokio::test]
 async fn plan_picks_within_the_blast_radius_and_never_the_untagged_instance() {
     let sandbox = TestSandbox::start().await;
-    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday").await.unwrap();
+    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+        .await
+        .unwrap();
     let endpoint = sandbox.endpoint_url().to_string();
-    let plan_args = ["plan", "examples/bookstore/api-instance-failure.yaml", "--output", "json", "--endpoint-url", &endpoint];
+    let plan_args = [
+        "plan",
+        "examples/bookstore/api-instance-failure.yaml",
+        "--output",
+        "json",
+        "--endpoint-url",
+        &endpoint,
+    ];
 
     // The sandbox is its own process, so waiting on the binary here blocks nothing it needs.
     let output = gameday(&plan_args);
@@ -69,35 +116,67 @@ async fn plan_picks_within_the_blast_radius_and_never_the_untagged_instance() {
     let target = &plan["targets"][0];
     assert_eq!(target["fleetSize"], 5);
     assert_eq!(target["blastRadiusLimit"], 1, "25% of 5 running instances");
-    let chosen: Vec<&str> = target["chosen"].as_array().unwrap().iter().map(|d| d["instanceId"].as_str().unwrap()).collect();
+    let chosen: Vec<&str> = target["chosen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["instanceId"].as_str().unwrap())
+        .collect();
     assert_eq!(chosen.len(), 1);
-    assert!(fleet.opted_in.iter().any(|id| id == chosen[0]), "the chosen instance is opted in");
+    assert!(
+        fleet.opted_in.iter().any(|id| id == chosen[0]),
+        "the chosen instance is opted in"
+    );
     let spared = target["spared"].as_array().unwrap();
     assert_eq!(spared.len(), 4);
-    let untagged = spared.iter().find(|d| d["instanceId"] == fleet.not_opted_in[0].as_str()).expect("the untagged one is spared");
+    let untagged = spared
+        .iter()
+        .find(|d| d["instanceId"] == fleet.not_opted_in[0].as_str())
+        .expect("the untagged one is spared");
     assert!(untagged["reason"].as_str().unwrap().contains("opt-in tag"));
     assert_eq!(plan["wouldStart"], true, "{}", plan["blockers"]);
     assert_eq!(output.status.code(), Some(0));
-    let terminate = plan["steps"].as_array().unwrap().iter().find(|s| s["operation"] == "TerminateInstances").unwrap();
+    let terminate = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["operation"] == "TerminateInstances")
+        .unwrap();
     assert_eq!(terminate["detail"], chosen[0]);
     assert_eq!(plan["undo"][0]["undo"]["kind"], "nothing");
 
     // With the kill switch engaged the same plan is refused, and the exit code says so.
     let parameters = sandbox.clients("gameday").parameters;
-    parameters.put_parameter(DEFAULT_KILL_SWITCH_PARAMETER, "on").await.unwrap();
+    parameters
+        .put_parameter(DEFAULT_KILL_SWITCH_PARAMETER, "on")
+        .await
+        .unwrap();
     // The sandbox is its own process, so waiting on the binary here blocks nothing it needs.
     let output = gameday(&plan_args);
     assert_eq!(output.status.code(), Some(1));
     let plan = json(&output);
     assert_eq!(plan["wouldStart"], false);
-    assert!(plan["blockers"][0].as_str().unwrap().contains("kill switch"));
+    assert!(
+        plan["blockers"][0]
+            .as_str()
+            .unwrap()
+            .contains("kill switch")
+    );
 }
 
 #[test]
 fn plan_reports_an_unreachable_endpoint_clearly() {
     // Port 9 on loopback: nothing listens, so the connection is refused at once.
-    let output = gameday(&["plan", "examples/bookstore/api-instance-failure.yaml", "--endpoint-url", "http://127.0.0.1:9"]);
+    let output = gameday(&[
+        "plan",
+        "examples/bookstore/api-instance-failure.yaml",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("http://127.0.0.1:9") && stderr.contains("gameday sandbox status"), "{stderr}");
+    assert!(
+        stderr.contains("http://127.0.0.1:9") && stderr.contains("gameday sandbox status"),
+        "{stderr}"
+    );
 }

@@ -34,13 +34,20 @@ pub struct CostEstimate {
 /// The most one run of `experiment` can cost: recovery is assumed to take its whole timeout.
 pub fn estimate(experiment: &Experiment) -> CostEstimate {
     let ceil_div = |a: f64, b: f64| if b > 0.0 { (a / b).ceil() as u64 } else { 0 };
-    let observe_samples = ceil_div(experiment.observe.duration.as_secs_f64(), experiment.observe.interval.as_secs_f64());
-    let max_recovery_checks =
-        ceil_div(experiment.recovery.timeout.as_secs_f64(), experiment.recovery.check_interval.as_secs_f64()).max(1);
+    let observe_samples = ceil_div(
+        experiment.observe.duration.as_secs_f64(),
+        experiment.observe.interval.as_secs_f64(),
+    );
+    let max_recovery_checks = ceil_div(
+        experiment.recovery.timeout.as_secs_f64(),
+        experiment.recovery.check_interval.as_secs_f64(),
+    )
+    .max(1);
     // Prepare, Inject, Validate and the final state; each loop turn is Wait, Task and Choice.
     let max_state_transitions = 4 + 3 * observe_samples + 3 * max_recovery_checks;
     let max_lambda_invocations = 3 + observe_samples + max_recovery_checks;
-    let max_lambda_gb_seconds = max_lambda_invocations as f64 * ASSUMED_SECONDS_PER_INVOCATION * FUNCTION_MEMORY_GB;
+    let max_lambda_gb_seconds =
+        max_lambda_invocations as f64 * ASSUMED_SECONDS_PER_INVOCATION * FUNCTION_MEMORY_GB;
     let fis_action_minutes: u64 = experiment
         .faults
         .iter()
@@ -84,7 +91,8 @@ mod tests {
         assert_eq!(cost.max_state_transitions, 4 + 30 + 180);
         assert_eq!(cost.max_lambda_invocations, 73);
         assert_eq!(cost.fis_action_minutes, 0);
-        let expected = 214.0 * USD_PER_TRANSITION + 73.0 * 0.125 * USD_PER_GB_SECOND + 73.0 * USD_PER_REQUEST;
+        let expected =
+            214.0 * USD_PER_TRANSITION + 73.0 * 0.125 * USD_PER_GB_SECOND + 73.0 * USD_PER_REQUEST;
         assert!((cost.max_usd - expected).abs() < 1e-12);
     }
 }

@@ -19,8 +19,17 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub fn new(pointer: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self { pointer: pointer.into(), at_key: false, message: message.into(), fix: fix.into() }
+    pub fn new(
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            pointer: pointer.into(),
+            at_key: false,
+            message: message.into(),
+            fix: fix.into(),
+        }
     }
 
     pub fn at_key(mut self) -> Self {
@@ -45,9 +54,19 @@ impl Diagnostic {
     /// Places a violation in `file` using the positions remembered in `document`.
     pub fn locate(file: &str, document: Option<&SourceDocument>, violation: Violation) -> Self {
         let position = document.and_then(|d| {
-            if violation.at_key { d.key_position_of(&violation.pointer) } else { d.position_of(&violation.pointer) }
+            if violation.at_key {
+                d.key_position_of(&violation.pointer)
+            } else {
+                d.position_of(&violation.pointer)
+            }
         });
-        Self::at(file, position, &violation.pointer, violation.message, violation.fix)
+        Self::at(
+            file,
+            position,
+            &violation.pointer,
+            violation.message,
+            violation.fix,
+        )
     }
 
     pub fn at(
@@ -117,7 +136,10 @@ mod tests {
     fn field_paths_read_like_code() {
         assert_eq!(field_path(""), "(document)");
         assert_eq!(field_path("/faults/0/action/type"), "faults[0].action.type");
-        assert_eq!(field_path("/metadata/tags/gameday:allowed"), "metadata.tags.gameday:allowed");
+        assert_eq!(
+            field_path("/metadata/tags/gameday:allowed"),
+            "metadata.tags.gameday:allowed"
+        );
         assert_eq!(field_path("/a~1b"), "a/b");
         assert_eq!(child("/selector/tags", "team/x"), "/selector/tags/team~1x");
     }
@@ -125,7 +147,11 @@ mod tests {
     #[test]
     fn display_names_file_line_column_field_and_fix() {
         let document = parse_document("observe:\n  interval: 5 minutes\n").unwrap();
-        let violation = Violation::new("/observe/interval", "`5 minutes` is not a duration", "write PT5M");
+        let violation = Violation::new(
+            "/observe/interval",
+            "`5 minutes` is not a duration",
+            "write PT5M",
+        );
         let diagnostic = Diagnostic::locate("exp.yaml", Some(&document), violation);
         assert_eq!(
             diagnostic.to_string(),

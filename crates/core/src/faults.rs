@@ -24,7 +24,11 @@ pub struct ApiCall {
 
 impl ApiCall {
     pub fn new(service: &str, operation: &str, detail: impl Into<String>) -> Self {
-        Self { service: service.to_string(), operation: operation.to_string(), detail: detail.into() }
+        Self {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -59,7 +63,11 @@ pub struct SsmScript {
 
 /// The effect of `fault` on the instances `targets`.
 pub fn fault_effect(fault: &Fault, targets: &[String]) -> FaultEffect {
-    let ids = if targets.is_empty() { "(no instance selected)".to_string() } else { targets.join(", ") };
+    let ids = if targets.is_empty() {
+        "(no instance selected)".to_string()
+    } else {
+        targets.join(", ")
+    };
     let (inject, undo) = match &fault.action {
         FaultAction::Ec2Terminate(_) => (
             vec![ApiCall::new("ec2", "TerminateInstances", &ids)],
@@ -97,7 +105,12 @@ pub fn fault_effect(fault: &Fault, targets: &[String]) -> FaultEffect {
             (vec![send(&script.inject)], Undo::Calls { calls: vec![send(&script.undo)] })
         }
     };
-    FaultEffect { fault: fault.name.clone(), action: fault.action.type_name().to_string(), inject, undo }
+    FaultEffect {
+        fault: fault.name.clone(),
+        action: fault.action.type_name().to_string(),
+        inject,
+        undo,
+    }
 }
 
 /// The on-host commands of an SSM fault; `None` for actions that are not SSM scripts.
@@ -105,19 +118,31 @@ pub fn ssm_script(fault: &Fault) -> Option<SsmScript> {
     let secs = fault.duration.as_duration().as_secs_f64().ceil() as u64;
     let (inject, undo) = match &fault.action {
         FaultAction::NetworkLatency(f) => (
-            format!("tc qdisc replace dev {} root netem delay {}ms {}ms", f.interface, f.delay_ms, f.jitter_ms),
+            format!(
+                "tc qdisc replace dev {} root netem delay {}ms {}ms",
+                f.interface, f.delay_ms, f.jitter_ms
+            ),
             format!("tc qdisc del dev {} root 2>/dev/null || true", f.interface),
         ),
         FaultAction::PacketLoss(f) => (
-            format!("tc qdisc replace dev {} root netem loss {}%", f.interface, f.loss_percent),
+            format!(
+                "tc qdisc replace dev {} root netem loss {}%",
+                f.interface, f.loss_percent
+            ),
             format!("tc qdisc del dev {} root 2>/dev/null || true", f.interface),
         ),
         FaultAction::CpuStress(f) => (
-            format!("nohup stress-ng --cpu {} --cpu-load {} --timeout {secs}s >/dev/null 2>&1 &", f.workers, f.load_percent),
+            format!(
+                "nohup stress-ng --cpu {} --cpu-load {} --timeout {secs}s >/dev/null 2>&1 &",
+                f.workers, f.load_percent
+            ),
             "pkill -x stress-ng || true".to_string(),
         ),
         FaultAction::MemoryStress(f) => (
-            format!("nohup stress-ng --vm 1 --vm-bytes {}% --vm-keep --timeout {secs}s >/dev/null 2>&1 &", f.percent),
+            format!(
+                "nohup stress-ng --vm 1 --vm-bytes {}% --vm-keep --timeout {secs}s >/dev/null 2>&1 &",
+                f.percent
+            ),
             "pkill -x stress-ng || true".to_string(),
         ),
         FaultAction::DiskFill(f) => {
@@ -143,8 +168,15 @@ pub fn ssm_script(fault: &Fault) -> Option<SsmScript> {
         }
         _ => return None,
     };
-    let self_undo = format!("nohup sh -c 'sleep {}; {}' >/dev/null 2>&1 &", secs + SELF_UNDO_GRACE_SECS, undo.replace('\'', ""));
-    Some(SsmScript { inject: vec![inject, self_undo], undo: vec![undo] })
+    let self_undo = format!(
+        "nohup sh -c 'sleep {}; {}' >/dev/null 2>&1 &",
+        secs + SELF_UNDO_GRACE_SECS,
+        undo.replace('\'', "")
+    );
+    Some(SsmScript {
+        inject: vec![inject, self_undo],
+        undo: vec![undo],
+    })
 }
 
 fn alarm_state_name(state: AlarmState) -> &'static str {
@@ -162,21 +194,39 @@ mod tests {
     use crate::spec::{Ec2Fault, KillProcess, NetworkLatency};
 
     fn fault(action: FaultAction) -> Fault {
-        Fault { name: "f".into(), duration: IsoDuration::from_secs(300), action }
+        Fault {
+            name: "f".into(),
+            duration: IsoDuration::from_secs(300),
+            action,
+        }
     }
 
     #[test]
     fn terminate_says_it_cannot_be_undone() {
-        let effect = fault_effect(&fault(FaultAction::Ec2Terminate(Ec2Fault { target: "t".into() })), &["i-1".into()]);
-        assert_eq!(effect.inject, [ApiCall::new("ec2", "TerminateInstances", "i-1")]);
+        let effect = fault_effect(
+            &fault(FaultAction::Ec2Terminate(Ec2Fault { target: "t".into() })),
+            &["i-1".into()],
+        );
+        assert_eq!(
+            effect.inject,
+            [ApiCall::new("ec2", "TerminateInstances", "i-1")]
+        );
         assert!(matches!(effect.undo, Undo::Nothing { .. }));
     }
 
     #[test]
     fn stop_is_undone_by_start_on_the_same_instances() {
         let ids = vec!["i-1".to_string(), "i-2".to_string()];
-        let effect = fault_effect(&fault(FaultAction::Ec2Stop(Ec2Fault { target: "t".into() })), &ids);
-        assert_eq!(effect.undo, Undo::Calls { calls: vec![ApiCall::new("ec2", "StartInstances", "i-1, i-2")] });
+        let effect = fault_effect(
+            &fault(FaultAction::Ec2Stop(Ec2Fault { target: "t".into() })),
+            &ids,
+        );
+        assert_eq!(
+            effect.undo,
+            Undo::Calls {
+                calls: vec![ApiCall::new("ec2", "StartInstances", "i-1, i-2")]
+            }
+        );
     }
 
     #[test]
@@ -188,9 +238,19 @@ mod tests {
             interface: "eth0".into(),
         }));
         let script = ssm_script(&latency).unwrap();
-        assert_eq!(script.inject[0], "tc qdisc replace dev eth0 root netem delay 200ms 20ms");
-        assert_eq!(script.undo, ["tc qdisc del dev eth0 root 2>/dev/null || true"]);
-        assert!(script.inject[1].contains("sleep 420; tc qdisc del dev eth0 root"), "{}", script.inject[1]);
+        assert_eq!(
+            script.inject[0],
+            "tc qdisc replace dev eth0 root netem delay 200ms 20ms"
+        );
+        assert_eq!(
+            script.undo,
+            ["tc qdisc del dev eth0 root 2>/dev/null || true"]
+        );
+        assert!(
+            script.inject[1].contains("sleep 420; tc qdisc del dev eth0 root"),
+            "{}",
+            script.inject[1]
+        );
     }
 
     #[test]
@@ -201,7 +261,13 @@ mod tests {
             signal: Signal::Kill,
             restart_service: Some("bookstore.service".into()),
         }));
-        assert_eq!(ssm_script(&named).unwrap().undo, ["systemctl start bookstore.service"]);
-        assert_eq!(ssm_script(&named).unwrap().inject[0], "pkill -KILL -x gunicorn");
+        assert_eq!(
+            ssm_script(&named).unwrap().undo,
+            ["systemctl start bookstore.service"]
+        );
+        assert_eq!(
+            ssm_script(&named).unwrap().inject[0],
+            "pkill -KILL -x gunicorn"
+        );
     }
 }

@@ -35,7 +35,12 @@ pub struct KillSwitch {
 
 impl KillSwitch {
     pub fn is_engaged(&self) -> bool {
-        self.value.as_deref().is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "on" | "true" | "1" | "engaged"))
+        self.value.as_deref().is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "on" | "true" | "1" | "engaged"
+            )
+        })
     }
 }
 
@@ -93,7 +98,16 @@ pub fn build_plan(experiment: &Experiment, facts: &PlanFacts) -> Plan {
     let targets: Vec<TargetSelection> = experiment
         .targets
         .iter()
-        .map(|t| select_targets(t, facts.instances.get(&t.name).map(Vec::as_slice).unwrap_or_default()))
+        .map(|t| {
+            select_targets(
+                t,
+                facts
+                    .instances
+                    .get(&t.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            )
+        })
         .collect();
     let chosen_ids = |target: Option<&str>| -> Vec<String> {
         targets
@@ -102,18 +116,38 @@ pub fn build_plan(experiment: &Experiment, facts: &PlanFacts) -> Plan {
             .flat_map(|s| s.chosen.iter().map(|d| d.instance_id.clone()))
             .collect()
     };
-    let undo: Vec<FaultEffect> = experiment.faults.iter().map(|f| fault_effect(f, &chosen_ids(f.action.target()))).collect();
+    let undo: Vec<FaultEffect> = experiment
+        .faults
+        .iter()
+        .map(|f| fault_effect(f, &chosen_ids(f.action.target())))
+        .collect();
     let stop_alarms: Vec<StopAlarmStatus> = experiment
         .stop_conditions
         .iter()
         .map(|s| {
             let state = facts.stop_alarms.get(&s.alarm_name).cloned().flatten();
-            StopAlarmStatus { alarm_name: s.alarm_name.clone(), safe: state.as_deref() == Some("OK"), state }
+            StopAlarmStatus {
+                alarm_name: s.alarm_name.clone(),
+                safe: state.as_deref() == Some("OK"),
+                state,
+            }
         })
         .collect();
-    let blocked_window = experiment.schedule.as_ref().and_then(|s| active_window(s, facts.now)).map(|w| w.name().to_string());
-    let blockers = blockers(&facts.kill_switch, &stop_alarms, blocked_window.as_deref(), &targets);
-    let all_chosen: Vec<String> = targets.iter().flat_map(|s| s.chosen.iter().map(|d| d.instance_id.clone())).collect();
+    let blocked_window = experiment
+        .schedule
+        .as_ref()
+        .and_then(|s| active_window(s, facts.now))
+        .map(|w| w.name().to_string());
+    let blockers = blockers(
+        &facts.kill_switch,
+        &stop_alarms,
+        blocked_window.as_deref(),
+        &targets,
+    );
+    let all_chosen: Vec<String> = targets
+        .iter()
+        .flat_map(|s| s.chosen.iter().map(|d| d.instance_id.clone()))
+        .collect();
     Plan {
         experiment: experiment.metadata.name.clone(),
         service: experiment.metadata.service.clone(),
@@ -135,13 +169,25 @@ pub fn build_plan(experiment: &Experiment, facts: &PlanFacts) -> Plan {
     }
 }
 
-fn blockers(kill: &KillSwitch, alarms: &[StopAlarmStatus], window: Option<&str>, targets: &[TargetSelection]) -> Vec<String> {
+fn blockers(
+    kill: &KillSwitch,
+    alarms: &[StopAlarmStatus],
+    window: Option<&str>,
+    targets: &[TargetSelection],
+) -> Vec<String> {
     let mut out = Vec::new();
     if kill.is_engaged() {
-        out.push(format!("the kill switch {} is engaged ({})", kill.parameter, kill.value.as_deref().unwrap_or_default()));
+        out.push(format!(
+            "the kill switch {} is engaged ({})",
+            kill.parameter,
+            kill.value.as_deref().unwrap_or_default()
+        ));
     }
     for alarm in alarms.iter().filter(|a| !a.safe) {
-        let state = alarm.state.as_deref().unwrap_or("missing (the alarm does not exist)");
+        let state = alarm
+            .state
+            .as_deref()
+            .unwrap_or("missing (the alarm does not exist)");
         out.push(format!(
             "stop condition {} is {state}; it must be OK, since a stop condition that cannot be evaluated is not a safe one",
             alarm.alarm_name
@@ -158,68 +204,182 @@ fn blockers(kill: &KillSwitch, alarms: &[StopAlarmStatus], window: Option<&str>,
     out
 }
 
-fn steps(experiment: &Experiment, kill_switch: &str, chosen: &[String], effects: &[FaultEffect]) -> Vec<PlannedStep> {
+fn steps(
+    experiment: &Experiment,
+    kill_switch: &str,
+    chosen: &[String],
+    effects: &[FaultEffect],
+) -> Vec<PlannedStep> {
     let samples = crate::cost::estimate(experiment);
     let once = || "once".to_string();
     let each_sample = format!("each of {} samples", samples.observe_samples);
-    let each_check = format!("each recovery check (at most {})", samples.max_recovery_checks);
+    let each_check = format!(
+        "each recovery check (at most {})",
+        samples.max_recovery_checks
+    );
     let mut out = Vec::new();
     let mut add = |phase: &str, call: ApiCall, purpose: &str, repeat: String| {
-        out.push(PlannedStep { phase: phase.to_string(), call, purpose: purpose.to_string(), repeat });
+        out.push(PlannedStep {
+            phase: phase.to_string(),
+            call,
+            purpose: purpose.to_string(),
+            repeat,
+        });
     };
-    let alarms: Vec<&str> = experiment.stop_conditions.iter().map(|s| s.alarm_name.as_str()).collect();
+    let alarms: Vec<&str> = experiment
+        .stop_conditions
+        .iter()
+        .map(|s| s.alarm_name.as_str())
+        .collect();
     let safety = |add: &mut dyn FnMut(&str, ApiCall, &str, String), phase: &str, repeat: String| {
-        add(phase, ApiCall::new("ssm", "GetParameter", kill_switch), "kill switch is off", repeat.clone());
+        add(
+            phase,
+            ApiCall::new("ssm", "GetParameter", kill_switch),
+            "kill switch is off",
+            repeat.clone(),
+        );
         if !alarms.is_empty() {
-            add(phase, ApiCall::new("cloudwatch", "DescribeAlarms", alarms.join(", ")), "stop conditions are OK", repeat);
+            add(
+                phase,
+                ApiCall::new("cloudwatch", "DescribeAlarms", alarms.join(", ")),
+                "stop conditions are OK",
+                repeat,
+            );
         }
     };
     safety(&mut add, "prepare", once());
     for target in &experiment.targets {
-        let tags: Vec<String> = target.selector.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        add("prepare", ApiCall::new("ec2", "DescribeInstances", format!("tags {}", tags.join(", "))), "resolve the targets", once());
+        let tags: Vec<String> = target
+            .selector
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        add(
+            "prepare",
+            ApiCall::new(
+                "ec2",
+                "DescribeInstances",
+                format!("tags {}", tags.join(", ")),
+            ),
+            "resolve the targets",
+            once(),
+        );
     }
     for id in chosen {
-        add("prepare", ApiCall::new("dynamodb", "PutItem", format!("lock {id} (conditional, with TTL)")), "one run per target", once());
+        add(
+            "prepare",
+            ApiCall::new(
+                "dynamodb",
+                "PutItem",
+                format!("lock {id} (conditional, with TTL)"),
+            ),
+            "one run per target",
+            once(),
+        );
     }
     for probe in &experiment.hypothesis.probes {
         for call in probe_calls(probe) {
             add("prepare", call, "baseline of the steady state", once());
         }
     }
-    add("prepare", ApiCall::new("dynamodb", "PutItem", "run record (RUNNING)"), "record the run", once());
-    add("prepare", ApiCall::new("sns", "Publish", "run started"), "tell people", once());
+    add(
+        "prepare",
+        ApiCall::new("dynamodb", "PutItem", "run record (RUNNING)"),
+        "record the run",
+        once(),
+    );
+    add(
+        "prepare",
+        ApiCall::new("sns", "Publish", "run started"),
+        "tell people",
+        once(),
+    );
     for effect in effects {
-        add("inject", ApiCall::new("dynamodb", "UpdateItem", format!("undo record of {}", effect.fault)), "undo is known before acting", once());
+        add(
+            "inject",
+            ApiCall::new(
+                "dynamodb",
+                "UpdateItem",
+                format!("undo record of {}", effect.fault),
+            ),
+            "undo is known before acting",
+            once(),
+        );
         for call in &effect.inject {
-            add("inject", call.clone(), &format!("fault {}", effect.fault), once());
+            add(
+                "inject",
+                call.clone(),
+                &format!("fault {}", effect.fault),
+                once(),
+            );
         }
     }
     for probe in &experiment.hypothesis.probes {
         for call in probe_calls(probe) {
-            add("observe", call, "sample the steady state", each_sample.clone());
+            add(
+                "observe",
+                call,
+                "sample the steady state",
+                each_sample.clone(),
+            );
         }
     }
     safety(&mut add, "observe", each_sample.clone());
-    add("observe", ApiCall::new("dynamodb", "UpdateItem", "append the sample"), "record the sample", each_sample);
+    add(
+        "observe",
+        ApiCall::new("dynamodb", "UpdateItem", "append the sample"),
+        "record the sample",
+        each_sample,
+    );
     for effect in effects.iter().rev() {
         if let crate::faults::Undo::Calls { calls } = &effect.undo {
             for call in calls {
-                add("recover", call.clone(), &format!("undo {}", effect.fault), once());
+                add(
+                    "recover",
+                    call.clone(),
+                    &format!("undo {}", effect.fault),
+                    once(),
+                );
             }
         }
     }
     for probe in &experiment.hypothesis.probes {
         for call in probe_calls(probe) {
-            add("recover", call, "steady state regained?", each_check.clone());
+            add(
+                "recover",
+                call,
+                "steady state regained?",
+                each_check.clone(),
+            );
         }
     }
     for id in chosen {
-        add("recover", ApiCall::new("dynamodb", "DeleteItem", format!("lock {id}")), "release the target", once());
+        add(
+            "recover",
+            ApiCall::new("dynamodb", "DeleteItem", format!("lock {id}")),
+            "release the target",
+            once(),
+        );
     }
-    add("validate", ApiCall::new("dynamodb", "UpdateItem", "verdict with reasons"), "record the verdict", once());
-    add("validate", ApiCall::new("sns", "Publish", "verdict"), "tell people", once());
-    add("validate", ApiCall::new("cloudwatch", "PutMetricData", "RecoverySeconds, Verdict"), "dashboards", once());
+    add(
+        "validate",
+        ApiCall::new("dynamodb", "UpdateItem", "verdict with reasons"),
+        "record the verdict",
+        once(),
+    );
+    add(
+        "validate",
+        ApiCall::new("sns", "Publish", "verdict"),
+        "tell people",
+        once(),
+    );
+    add(
+        "validate",
+        ApiCall::new("cloudwatch", "PutMetricData", "RecoverySeconds, Verdict"),
+        "dashboards",
+        once(),
+    );
     out
 }
 
@@ -227,18 +387,51 @@ fn steps(experiment: &Experiment, kill_switch: &str, chosen: &[String], effects:
 fn probe_calls(probe: &Probe) -> Vec<ApiCall> {
     match probe {
         Probe::CloudwatchMetric(m) => {
-            vec![ApiCall::new("cloudwatch", "GetMetricData", format!("{}/{} {:?} over {}", m.namespace, m.metric, m.statistic, m.period))]
+            vec![ApiCall::new(
+                "cloudwatch",
+                "GetMetricData",
+                format!(
+                    "{}/{} {:?} over {}",
+                    m.namespace, m.metric, m.statistic, m.period
+                ),
+            )]
         }
-        Probe::CloudwatchAlarm(a) => vec![ApiCall::new("cloudwatch", "DescribeAlarms", &a.alarm_name)],
+        Probe::CloudwatchAlarm(a) => {
+            vec![ApiCall::new("cloudwatch", "DescribeAlarms", &a.alarm_name)]
+        }
         Probe::Ec2Running(e) => {
-            let tags: Vec<String> = e.selector.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            vec![ApiCall::new("ec2", "DescribeInstances", format!("running, tags {}", tags.join(", ")))]
+            let tags: Vec<String> = e
+                .selector
+                .tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            vec![ApiCall::new(
+                "ec2",
+                "DescribeInstances",
+                format!("running, tags {}", tags.join(", ")),
+            )]
         }
-        Probe::Http(h) => vec![ApiCall::new("http", "GET", format!("{} (expect {:?} within {})", h.url, h.expect_status, h.timeout))],
+        Probe::Http(h) => vec![ApiCall::new(
+            "http",
+            "GET",
+            format!(
+                "{} (expect {:?} within {})",
+                h.url, h.expect_status, h.timeout
+            ),
+        )],
         Probe::Route53Record(r) => vec![
             ApiCall::new("route53", "ListHostedZonesByName", &r.zone_name),
-            ApiCall::new("route53", "ListResourceRecordSets", format!("{} {:?}", r.record_name, r.record_type)),
-            ApiCall::new("ec2", "DescribeInstances", "the record's targets are running"),
+            ApiCall::new(
+                "route53",
+                "ListResourceRecordSets",
+                format!("{} {:?}", r.record_name, r.record_type),
+            ),
+            ApiCall::new(
+                "ec2",
+                "DescribeInstances",
+                "the record's targets are running",
+            ),
         ],
     }
 }
@@ -249,33 +442,56 @@ mod tests {
     use crate::spec::{OPT_IN_TAG_KEY, load_experiment};
 
     fn experiment() -> Experiment {
-        load_experiment("api.yaml", include_str!("../../../examples/bookstore/api-instance-failure.yaml")).unwrap()
+        load_experiment(
+            "api.yaml",
+            include_str!("../../../examples/bookstore/api-instance-failure.yaml"),
+        )
+        .unwrap()
     }
 
     fn fleet() -> Vec<InstanceFacts> {
         (1..=5)
             .map(|i| {
-                let mut tags = BTreeMap::from([("service".into(), "bookstore".into()), ("role".into(), "api".into())]);
+                let mut tags = BTreeMap::from([
+                    ("service".into(), "bookstore".into()),
+                    ("role".into(), "api".into()),
+                ]);
                 if i < 5 {
                     tags.insert(OPT_IN_TAG_KEY.into(), "true".into());
                 }
-                InstanceFacts { instance_id: format!("i-{i}"), state: "running".into(), availability_zone: "us-west-2a".into(), tags }
+                InstanceFacts {
+                    instance_id: format!("i-{i}"),
+                    state: "running".into(),
+                    availability_zone: "us-west-2a".into(),
+                    tags,
+                }
             })
             .collect()
     }
 
     fn facts(kill: Option<&str>, alarm: Option<&str>, now: &str) -> PlanFacts {
         PlanFacts {
-            now: DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc),
-            kill_switch: KillSwitch { parameter: "/gameday/kill-switch".into(), value: kill.map(String::from) },
-            stop_alarms: BTreeMap::from([("bookstore-api-5xx-high".to_string(), alarm.map(String::from))]),
+            now: DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .with_timezone(&Utc),
+            kill_switch: KillSwitch {
+                parameter: "/gameday/kill-switch".into(),
+                value: kill.map(String::from),
+            },
+            stop_alarms: BTreeMap::from([(
+                "bookstore-api-5xx-high".to_string(),
+                alarm.map(String::from),
+            )]),
             instances: BTreeMap::from([("api-instances".to_string(), fleet())]),
         }
     }
 
     #[test]
     fn a_clear_plan_lists_calls_in_phase_order_with_the_chosen_instance() {
-        let plan = build_plan(&experiment(), &facts(Some("off"), Some("OK"), "2026-11-24T18:00:00Z"));
+        let plan = build_plan(
+            &experiment(),
+            &facts(Some("off"), Some("OK"), "2026-11-24T18:00:00Z"),
+        );
         assert!(plan.would_start, "{:?}", plan.blockers);
         assert_eq!(plan.targets[0].chosen.len(), 1);
         let phases: Vec<&str> = plan.steps.iter().map(|s| s.phase.as_str()).collect();
@@ -283,22 +499,42 @@ mod tests {
         let order = ["prepare", "inject", "observe", "recover", "validate"];
         sorted.sort_by_key(|p| order.iter().position(|o| o == p));
         assert_eq!(phases, sorted, "steps are in phase order");
-        let terminate = plan.steps.iter().find(|s| s.call.operation == "TerminateInstances").unwrap();
+        let terminate = plan
+            .steps
+            .iter()
+            .find(|s| s.call.operation == "TerminateInstances")
+            .unwrap();
         assert_eq!(terminate.call.detail, plan.targets[0].chosen[0].instance_id);
-        assert!(plan.steps.iter().any(|s| s.call.operation == "PutItem" && s.call.detail.starts_with("lock i-1")));
+        assert!(
+            plan.steps
+                .iter()
+                .any(|s| s.call.operation == "PutItem" && s.call.detail.starts_with("lock i-1"))
+        );
     }
 
     #[test]
     fn every_safety_problem_is_a_blocker() {
         // 2026-11-20 is a Friday; 17:00 in Los Angeles is inside the Friday freeze.
-        let plan = build_plan(&experiment(), &facts(Some("on"), Some("INSUFFICIENT_DATA"), "2026-11-21T01:00:00Z"));
+        let plan = build_plan(
+            &experiment(),
+            &facts(
+                Some("on"),
+                Some("INSUFFICIENT_DATA"),
+                "2026-11-21T01:00:00Z",
+            ),
+        );
         assert!(!plan.would_start);
         assert_eq!(plan.blockers.len(), 3, "{:?}", plan.blockers);
         assert!(plan.blockers[0].contains("kill switch"));
         assert!(plan.blockers[1].contains("INSUFFICIENT_DATA"));
         assert_eq!(plan.blocked_window.as_deref(), Some("friday-deploy-freeze"));
         let missing = build_plan(&experiment(), &facts(None, None, "2026-11-24T18:00:00Z"));
-        assert!(missing.blockers.iter().any(|b| b.contains("does not exist")));
+        assert!(
+            missing
+                .blockers
+                .iter()
+                .any(|b| b.contains("does not exist"))
+        );
         assert!(!missing.kill_switch.engaged);
     }
 }

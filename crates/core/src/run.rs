@@ -22,7 +22,10 @@ pub enum RunStatus {
 
 impl RunStatus {
     pub fn is_terminal(self) -> bool {
-        matches!(self, RunStatus::Passed | RunStatus::Failed | RunStatus::Aborted | RunStatus::Errored)
+        matches!(
+            self,
+            RunStatus::Passed | RunStatus::Failed | RunStatus::Aborted | RunStatus::Errored
+        )
     }
 
     /// The moves a run may make. A run refused before it starts goes from PENDING straight to
@@ -152,7 +155,12 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn new(run_id: impl Into<String>, experiment: impl Into<String>, service: impl Into<String>, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        run_id: impl Into<String>,
+        experiment: impl Into<String>,
+        service: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             run_id: run_id.into(),
             experiment: experiment.into(),
@@ -173,12 +181,20 @@ impl RunRecord {
 
     /// Moves the run to `next`. Asking for the status it already has is a no-op, so a retried
     /// handler does not fail; any other move outside the life cycle is refused.
-    pub fn transition(&mut self, next: RunStatus, now: DateTime<Utc>) -> Result<(), InvalidTransition> {
+    pub fn transition(
+        &mut self,
+        next: RunStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), InvalidTransition> {
         if self.status == next {
             return Ok(());
         }
         if !self.status.can_become(next) {
-            return Err(InvalidTransition { run_id: self.run_id.clone(), from: self.status, to: next });
+            return Err(InvalidTransition {
+                run_id: self.run_id.clone(),
+                from: self.status,
+                to: next,
+            });
         }
         self.status = next;
         self.updated_at = now;
@@ -187,21 +203,36 @@ impl RunRecord {
 
     /// Marks a phase as started; a retried start keeps the first timestamp.
     pub fn start_phase(&mut self, phase: Phase, now: DateTime<Utc>) {
-        self.phases.entry(phase).or_insert(PhaseTimes { started_at: now, ended_at: None });
+        self.phases.entry(phase).or_insert(PhaseTimes {
+            started_at: now,
+            ended_at: None,
+        });
         self.updated_at = now;
     }
 
     /// Marks a phase as ended (starting it too if it was never started).
     pub fn end_phase(&mut self, phase: Phase, now: DateTime<Utc>) {
-        let times = self.phases.entry(phase).or_insert(PhaseTimes { started_at: now, ended_at: None });
+        let times = self.phases.entry(phase).or_insert(PhaseTimes {
+            started_at: now,
+            ended_at: None,
+        });
         times.ended_at.get_or_insert(now);
         self.updated_at = now;
     }
 
     /// Records the verdict and moves to its status.
-    pub fn conclude(&mut self, status: RunStatus, reasons: Vec<String>, now: DateTime<Utc>) -> Result<(), InvalidTransition> {
+    pub fn conclude(
+        &mut self,
+        status: RunStatus,
+        reasons: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), InvalidTransition> {
         self.transition(status, now)?;
-        self.verdict = Some(Verdict { status, reasons, decided_at: now });
+        self.verdict = Some(Verdict {
+            status,
+            reasons,
+            decided_at: now,
+        });
         Ok(())
     }
 
@@ -231,7 +262,8 @@ mod tests {
     fn follows_the_happy_path() {
         let mut run = record();
         run.transition(RunStatus::Running, at(1)).unwrap();
-        run.conclude(RunStatus::Passed, vec!["recovered in 42 s".into()], at(2)).unwrap();
+        run.conclude(RunStatus::Passed, vec!["recovered in 42 s".into()], at(2))
+            .unwrap();
         assert_eq!(run.status, RunStatus::Passed);
         assert_eq!(run.verdict.as_ref().unwrap().reasons, ["recovered in 42 s"]);
         assert_eq!(run.updated_at, at(2));
@@ -240,7 +272,15 @@ mod tests {
     #[test]
     fn refuses_moves_outside_the_life_cycle() {
         use RunStatus::*;
-        let all = [Pending, Running, RollingBack, Passed, Failed, Aborted, Errored];
+        let all = [
+            Pending,
+            Running,
+            RollingBack,
+            Passed,
+            Failed,
+            Aborted,
+            Errored,
+        ];
         let allowed = [
             (Pending, Running),
             (Pending, Aborted),
@@ -254,12 +294,19 @@ mod tests {
         ];
         for from in all {
             for to in all.into_iter().filter(|to| *to != from) {
-                assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from} -> {to}");
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
             }
         }
         let mut run = record();
         let error = run.transition(Passed, at(1)).unwrap_err();
-        assert_eq!(error.to_string(), "run run-1: cannot go from PENDING to PASSED");
+        assert_eq!(
+            error.to_string(),
+            "run run-1: cannot go from PENDING to PASSED"
+        );
         assert_eq!(run.status, Pending);
     }
 
@@ -270,7 +317,8 @@ mod tests {
         run.transition(RunStatus::Running, at(5)).unwrap();
         assert_eq!(run.updated_at, at(1));
         run.transition(RunStatus::RollingBack, at(6)).unwrap();
-        run.conclude(RunStatus::Aborted, vec!["stop alarm".into()], at(7)).unwrap();
+        run.conclude(RunStatus::Aborted, vec!["stop alarm".into()], at(7))
+            .unwrap();
         assert!(run.transition(RunStatus::Running, at(8)).is_err());
     }
 
@@ -281,7 +329,13 @@ mod tests {
         run.start_phase(Phase::Inject, at(11));
         run.end_phase(Phase::Inject, at(12));
         run.end_phase(Phase::Inject, at(13));
-        assert_eq!(run.phases[&Phase::Inject], PhaseTimes { started_at: at(10), ended_at: Some(at(12)) });
+        assert_eq!(
+            run.phases[&Phase::Inject],
+            PhaseTimes {
+                started_at: at(10),
+                ended_at: Some(at(12))
+            }
+        );
     }
 
     #[test]
@@ -289,8 +343,16 @@ mod tests {
         let mut run = record();
         assert_eq!(run.availability_percent(), None);
         for (i, healthy) in [true, true, false, true].into_iter().enumerate() {
-            let reading = ProbeReading { probe: "p".into(), within_tolerance: healthy, value: None, detail: String::new() };
-            run.samples.push(Sample { at: at(i as i64), readings: vec![reading] });
+            let reading = ProbeReading {
+                probe: "p".into(),
+                within_tolerance: healthy,
+                value: None,
+                detail: String::new(),
+            };
+            run.samples.push(Sample {
+                at: at(i as i64),
+                readings: vec![reading],
+            });
         }
         assert_eq!(run.availability_percent(), Some(75.0));
     }
@@ -302,7 +364,12 @@ mod tests {
         let json = serde_json::to_value(&run).unwrap();
         assert_eq!(json["status"], "PENDING");
         assert_eq!(json["runId"], "run-1");
-        assert!(json["phases"]["prepare"]["startedAt"].as_str().unwrap().ends_with('Z'));
+        assert!(
+            json["phases"]["prepare"]["startedAt"]
+                .as_str()
+                .unwrap()
+                .ends_with('Z')
+        );
         let back: RunRecord = serde_json::from_value(json).unwrap();
         assert_eq!(back, run);
     }

@@ -28,11 +28,29 @@ impl FromStr for SelectionMode {
         if text == "ALL" {
             Ok(SelectionMode::All)
         } else if let Some(n) = inner("COUNT(") {
-            n.parse().ok().filter(|n| *n > 0).map(SelectionMode::Count).ok_or_else(refuse)
+            n.parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(SelectionMode::Count)
+                .ok_or_else(refuse)
         } else if let Some(p) = inner("PERCENT(") {
-            p.parse().ok().filter(|p| (1..=100).contains(p)).map(SelectionMode::Percent).ok_or_else(refuse)
+            p.parse()
+                .ok()
+                .filter(|p| (1..=100).contains(p))
+                .map(SelectionMode::Percent)
+                .ok_or_else(refuse)
         } else {
             Err(refuse())
+        }
+    }
+}
+
+impl std::fmt::Display for SelectionMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SelectionMode::All => f.write_str("ALL"),
+            SelectionMode::Count(n) => write!(f, "COUNT({n})"),
+            SelectionMode::Percent(p) => write!(f, "PERCENT({p})"),
         }
     }
 }
@@ -54,9 +72,16 @@ impl InstanceFacts {
 
     /// Whether the instance matches the selector's tags, ids and zones (state aside).
     pub fn matches(&self, selector: &InstanceSelector) -> bool {
-        selector.tags.iter().all(|(k, v)| self.tags.get(k) == Some(v))
-            && (selector.instance_ids.is_empty() || selector.instance_ids.contains(&self.instance_id))
-            && (selector.availability_zones.is_empty() || selector.availability_zones.contains(&self.availability_zone))
+        selector
+            .tags
+            .iter()
+            .all(|(k, v)| self.tags.get(k) == Some(v))
+            && (selector.instance_ids.is_empty()
+                || selector.instance_ids.contains(&self.instance_id))
+            && (selector.availability_zones.is_empty()
+                || selector
+                    .availability_zones
+                    .contains(&self.availability_zone))
     }
 }
 
@@ -87,7 +112,10 @@ pub struct TargetSelection {
 /// Instances are considered in id order, so the same fleet always gives the same choice.
 pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSelection {
     let mode = target.selection.parse().unwrap_or(SelectionMode::Count(1));
-    let mut matching: Vec<&InstanceFacts> = instances.iter().filter(|i| i.matches(&target.selector)).collect();
+    let mut matching: Vec<&InstanceFacts> = instances
+        .iter()
+        .filter(|i| i.matches(&target.selector))
+        .collect();
     matching.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
     let (running, not_running): (Vec<&InstanceFacts>, Vec<&InstanceFacts>) =
         matching.into_iter().partition(|i| i.state == "running");
@@ -100,7 +128,14 @@ pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSel
         SelectionMode::Percent(p) => (fleet_size * p as usize).div_ceil(100),
     };
     let eligible: Vec<&&InstanceFacts> = running.iter().filter(|i| i.is_opted_in()).collect();
-    let refusal = refusal(target, mode, wanted, eligible.len(), fleet_size, blast_radius_limit);
+    let refusal = refusal(
+        target,
+        mode,
+        wanted,
+        eligible.len(),
+        fleet_size,
+        blast_radius_limit,
+    );
     let take = if refusal.is_some() { 0 } else { wanted };
 
     let mut selection = TargetSelection {
@@ -117,23 +152,38 @@ pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSel
         let id = instance.instance_id.clone();
         if !instance.is_opted_in() {
             let reason = format!("missing the opt-in tag {OPT_IN_TAG_KEY}={OPT_IN_TAG_VALUE}");
-            selection.spared.push(Decision { instance_id: id, reason });
+            selection.spared.push(Decision {
+                instance_id: id,
+                reason,
+            });
         } else if taken < take {
             taken += 1;
             let reason = format!("opted in; {taken} of {take} for {}", target.selection);
-            selection.chosen.push(Decision { instance_id: id, reason });
+            selection.chosen.push(Decision {
+                instance_id: id,
+                reason,
+            });
         } else {
             let reason = match &selection.refusal {
                 Some(_) => "not selected: the target is refused".to_string(),
-                None if take == blast_radius_limit => format!("outside the blast radius ({})", radius_text(target, fleet_size, blast_radius_limit)),
+                None if take == blast_radius_limit => format!(
+                    "outside the blast radius ({})",
+                    radius_text(target, fleet_size, blast_radius_limit)
+                ),
                 None => format!("not needed: {} is already met", target.selection),
             };
-            selection.spared.push(Decision { instance_id: id, reason });
+            selection.spared.push(Decision {
+                instance_id: id,
+                reason,
+            });
         }
     }
     for instance in not_running {
         let reason = format!("not running (state {})", instance.state);
-        selection.spared.push(Decision { instance_id: instance.instance_id.clone(), reason });
+        selection.spared.push(Decision {
+            instance_id: instance.instance_id.clone(),
+            reason,
+        });
     }
     selection
 }
@@ -142,15 +192,28 @@ pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSel
 /// unless full blast is allowed.
 fn blast_radius_limit(target: &Target, fleet_size: usize) -> usize {
     let by_percent = fleet_size * target.max_blast_radius_percent as usize / 100;
-    if target.allow_full_blast { by_percent } else { by_percent.min(fleet_size.saturating_sub(1)) }
+    if target.allow_full_blast {
+        by_percent
+    } else {
+        by_percent.min(fleet_size.saturating_sub(1))
+    }
 }
 
-fn refusal(target: &Target, mode: SelectionMode, wanted: usize, eligible: usize, fleet: usize, limit: usize) -> Option<String> {
+fn refusal(
+    target: &Target,
+    mode: SelectionMode,
+    wanted: usize,
+    eligible: usize,
+    fleet: usize,
+    limit: usize,
+) -> Option<String> {
     if fleet == 0 {
         return Some("no running instance matches the selector".to_string());
     }
     if eligible == 0 {
-        return Some(format!("none of the {fleet} matching instances carries the opt-in tag {OPT_IN_TAG_KEY}={OPT_IN_TAG_VALUE}"));
+        return Some(format!(
+            "none of the {fleet} matching instances carries the opt-in tag {OPT_IN_TAG_KEY}={OPT_IN_TAG_VALUE}"
+        ));
     }
     if wanted == 0 {
         return Some(format!("{} selects no instance", target.selection));
@@ -163,14 +226,24 @@ fn refusal(target: &Target, mode: SelectionMode, wanted: usize, eligible: usize,
         ));
     }
     if wanted > eligible && mode != SelectionMode::All {
-        return Some(format!("{} needs {wanted} instance(s) but only {eligible} of {fleet} carry the opt-in tag", target.selection));
+        return Some(format!(
+            "{} needs {wanted} instance(s) but only {eligible} of {fleet} carry the opt-in tag",
+            target.selection
+        ));
     }
     None
 }
 
 fn radius_text(target: &Target, fleet: usize, limit: usize) -> String {
-    let spare = if target.allow_full_blast { "" } else { ", one always spared" };
-    format!("{}% of {fleet} running = {limit}{spare}", target.max_blast_radius_percent)
+    let spare = if target.allow_full_blast {
+        ""
+    } else {
+        ", one always spared"
+    };
+    format!(
+        "{}% of {fleet} running = {limit}{spare}",
+        target.max_blast_radius_percent
+    )
 }
 
 #[cfg(test)]
@@ -182,7 +255,12 @@ mod tests {
         if opted_in {
             tags.insert(OPT_IN_TAG_KEY.to_string(), OPT_IN_TAG_VALUE.to_string());
         }
-        InstanceFacts { instance_id: id.into(), state: state.into(), availability_zone: "us-east-1a".into(), tags }
+        InstanceFacts {
+            instance_id: id.into(),
+            state: state.into(),
+            availability_zone: "us-east-1a".into(),
+            tags,
+        }
     }
 
     fn target(selection: &str, radius: u8, full: bool) -> Target {
@@ -210,7 +288,11 @@ mod tests {
     }
 
     fn chosen(selection: &TargetSelection) -> Vec<&str> {
-        selection.chosen.iter().map(|d| d.instance_id.as_str()).collect()
+        selection
+            .chosen
+            .iter()
+            .map(|d| d.instance_id.as_str())
+            .collect()
     }
 
     #[test]
@@ -218,6 +300,7 @@ mod tests {
         assert_eq!("ALL".parse(), Ok(SelectionMode::All));
         assert_eq!("COUNT(3)".parse(), Ok(SelectionMode::Count(3)));
         assert_eq!("PERCENT(25)".parse(), Ok(SelectionMode::Percent(25)));
+        assert_eq!(SelectionMode::Count(3).to_string(), "COUNT(3)");
         for bad in ["all", "COUNT(0)", "PERCENT(101)", "COUNT()", "COUNT(1"] {
             assert!(bad.parse::<SelectionMode>().is_err(), "{bad}");
         }
@@ -230,9 +313,18 @@ mod tests {
         assert_eq!(selection.blast_radius_limit, 1);
         assert_eq!(chosen(&selection), ["i-1"]);
         assert_eq!(selection.spared.len(), 4);
-        let untagged = selection.spared.iter().find(|d| d.instance_id == "i-5").unwrap();
+        let untagged = selection
+            .spared
+            .iter()
+            .find(|d| d.instance_id == "i-5")
+            .unwrap();
         assert!(untagged.reason.contains("opt-in tag"));
-        assert!(selection.spared.iter().any(|d| d.reason.contains("blast radius")));
+        assert!(
+            selection
+                .spared
+                .iter()
+                .any(|d| d.reason.contains("blast radius"))
+        );
     }
 
     #[test]
@@ -246,12 +338,18 @@ mod tests {
     fn default_radius_on_a_small_fleet_selects_nothing_and_says_so() {
         let selection = select_targets(&target("COUNT(1)", 10, false), &fleet());
         assert_eq!(selection.blast_radius_limit, 0);
-        assert!(selection.refusal.unwrap().contains("raise maxBlastRadiusPercent"));
+        assert!(
+            selection
+                .refusal
+                .unwrap()
+                .contains("raise maxBlastRadiusPercent")
+        );
     }
 
     #[test]
     fn always_spares_one_unless_full_blast() {
-        let only_opted_in: Vec<InstanceFacts> = fleet().into_iter().filter(|i| i.is_opted_in()).collect();
+        let only_opted_in: Vec<InstanceFacts> =
+            fleet().into_iter().filter(|i| i.is_opted_in()).collect();
         let spared = select_targets(&target("PERCENT(100)", 100, false), &only_opted_in);
         assert_eq!(spared.blast_radius_limit, 3);
         assert!(spared.refusal.is_some());
@@ -273,12 +371,20 @@ mod tests {
         let selection = select_targets(&target("PERCENT(30)", 50, false), &instances);
         assert_eq!(selection.fleet_size, 5);
         assert_eq!(chosen(&selection), ["i-1", "i-2"]);
-        assert!(selection.spared.iter().any(|d| d.instance_id == "i-6" && d.reason.contains("stopped")));
+        assert!(
+            selection
+                .spared
+                .iter()
+                .any(|d| d.instance_id == "i-6" && d.reason.contains("stopped"))
+        );
     }
 
     #[test]
     fn refuses_when_nothing_is_opted_in() {
-        let instances = vec![instance("i-1", false, "running"), instance("i-2", false, "running")];
+        let instances = vec![
+            instance("i-1", false, "running"),
+            instance("i-2", false, "running"),
+        ];
         let selection = select_targets(&target("COUNT(1)", 50, false), &instances);
         assert!(selection.refusal.unwrap().contains("opt-in tag"));
         assert!(selection.chosen.is_empty());

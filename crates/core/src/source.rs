@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
+use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
-use yaml_rust2::Yaml;
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -21,7 +21,10 @@ pub struct Position {
 impl Position {
     fn from_marker(marker: Marker) -> Self {
         // yaml-rust2 counts lines from 1 and columns from 0.
-        Self { line: marker.line(), column: marker.col() + 1 }
+        Self {
+            line: marker.line(),
+            column: marker.col() + 1,
+        }
     }
 }
 
@@ -48,7 +51,10 @@ impl SourceDocument {
 
     /// Where the key that names `pointer` starts; falls back to the value's position.
     pub fn key_position_of(&self, pointer: &str) -> Option<Position> {
-        self.keys.get(pointer).copied().or_else(|| self.position_of(pointer))
+        self.keys
+            .get(pointer)
+            .copied()
+            .or_else(|| self.position_of(pointer))
     }
 }
 
@@ -81,15 +87,26 @@ pub fn parse_document(text: &str) -> Result<SourceDocument, SyntaxError> {
         }),
         n => Err(SyntaxError {
             position: Position { line: 1, column: 1 },
-            message: format!("the file holds {n} YAML documents (separated by `---`); put each experiment in its own file"),
+            message: format!(
+                "the file holds {n} YAML documents (separated by `---`); put each experiment in its own file"
+            ),
         }),
     }
 }
 
 /// A container being filled, with the pointer it lives at.
 enum Frame {
-    Sequence { pointer: String, items: Vec<Value>, anchor: usize },
-    Mapping { pointer: String, entries: Map<String, Value>, pending_key: Option<String>, anchor: usize },
+    Sequence {
+        pointer: String,
+        items: Vec<Value>,
+        anchor: usize,
+    },
+    Mapping {
+        pointer: String,
+        entries: Map<String, Value>,
+        pending_key: Option<String>,
+        anchor: usize,
+    },
 }
 
 #[derive(Default)]
@@ -129,22 +146,37 @@ impl Builder {
             Event::SequenceStart(anchor, _) => {
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
-                self.stack.push(Frame::Sequence { pointer, items: Vec::new(), anchor });
+                self.stack.push(Frame::Sequence {
+                    pointer,
+                    items: Vec::new(),
+                    anchor,
+                });
             }
             Event::MappingStart(anchor, _) => {
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
-                self.stack.push(Frame::Mapping { pointer, entries: Map::new(), pending_key: None, anchor });
+                self.stack.push(Frame::Mapping {
+                    pointer,
+                    entries: Map::new(),
+                    pending_key: None,
+                    anchor,
+                });
             }
             Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Sequence { items, anchor, .. }) => self.finish(Value::Array(items), anchor, position)?,
+                Some(Frame::Sequence { items, anchor, .. }) => {
+                    self.finish(Value::Array(items), anchor, position)?
+                }
                 _ => return Err(internal(position)),
             },
             Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Mapping { entries, anchor, .. }) => self.finish(Value::Object(entries), anchor, position)?,
+                Some(Frame::Mapping {
+                    entries, anchor, ..
+                }) => self.finish(Value::Object(entries), anchor, position)?,
                 _ => return Err(internal(position)),
             },
-            Event::Scalar(text, style, anchor, tag) => self.scalar(text, style, anchor, tag, position)?,
+            Event::Scalar(text, style, anchor, tag) => {
+                self.scalar(text, style, anchor, tag, position)?
+            }
             Event::Alias(anchor) => {
                 let value = self.anchors.get(&anchor).cloned().ok_or(SyntaxError {
                     position,
@@ -167,11 +199,19 @@ impl Builder {
         tag: Option<Tag>,
         position: Position,
     ) -> Result<(), SyntaxError> {
-        if let Some(Frame::Mapping { pointer, entries, pending_key: pending @ None, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Mapping {
+            pointer,
+            entries,
+            pending_key: pending @ None,
+            ..
+        }) = self.stack.last_mut()
+        {
             if entries.contains_key(&text) {
                 return Err(SyntaxError {
                     position,
-                    message: format!("duplicate key `{text}`: each key may appear once in a mapping"),
+                    message: format!(
+                        "duplicate key `{text}`: each key may appear once in a mapping"
+                    ),
                 });
             }
             let key_pointer = format!("{pointer}/{}", escape_pointer_segment(&text));
@@ -197,13 +237,18 @@ impl Builder {
         Ok(match self.stack.last() {
             None => String::new(),
             Some(Frame::Sequence { pointer, items, .. }) => format!("{pointer}/{}", items.len()),
-            Some(Frame::Mapping { pointer, pending_key: Some(key), .. }) => {
+            Some(Frame::Mapping {
+                pointer,
+                pending_key: Some(key),
+                ..
+            }) => {
                 format!("{pointer}/{}", escape_pointer_segment(key))
             }
             Some(Frame::Mapping { .. }) => {
                 return Err(SyntaxError {
                     position,
-                    message: "mapping keys must be plain strings, not lists or mappings".to_string(),
+                    message: "mapping keys must be plain strings, not lists or mappings"
+                        .to_string(),
                 });
             }
         })
@@ -211,11 +256,19 @@ impl Builder {
 
     fn record_value(&mut self, pointer: &str, position: Position) {
         if let Some(document) = self.current.as_mut() {
-            document.values.entry(pointer.to_string()).or_insert(position);
+            document
+                .values
+                .entry(pointer.to_string())
+                .or_insert(position);
         }
     }
 
-    fn finish(&mut self, value: Value, anchor: usize, position: Position) -> Result<(), SyntaxError> {
+    fn finish(
+        &mut self,
+        value: Value,
+        anchor: usize,
+        position: Position,
+    ) -> Result<(), SyntaxError> {
         if anchor > 0 {
             self.anchors.insert(anchor, value.clone());
         }
@@ -230,7 +283,11 @@ impl Builder {
                 }
             }
             Some(Frame::Sequence { items, .. }) => items.push(value),
-            Some(Frame::Mapping { entries, pending_key, .. }) => {
+            Some(Frame::Mapping {
+                entries,
+                pending_key,
+                ..
+            }) => {
                 let key = pending_key.take().ok_or_else(|| internal(position))?;
                 entries.insert(key, value);
             }
@@ -241,7 +298,12 @@ impl Builder {
 
 /// Resolves a scalar the way YAML 1.2's core schema does: quoted text is a string, plain text
 /// may be null, a boolean or a number.
-fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>, position: Position) -> Result<Value, SyntaxError> {
+fn scalar_value(
+    text: String,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+    position: Position,
+) -> Result<Value, SyntaxError> {
     if style != TScalarStyle::Plain || tag.is_some_and(|t| t.suffix == "str") {
         return Ok(Value::String(text));
     }
@@ -250,10 +312,14 @@ fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>, position: 
         Yaml::Boolean(b) => Value::Bool(b),
         Yaml::Integer(i) => Value::Number(i.into()),
         Yaml::Real(real) => {
-            let number = real.parse::<f64>().ok().and_then(Number::from_f64).ok_or(SyntaxError {
-                position,
-                message: format!("`{real}` is not a finite number"),
-            })?;
+            let number =
+                real.parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .ok_or(SyntaxError {
+                        position,
+                        message: format!("`{real}` is not a finite number"),
+                    })?;
             Value::Number(number)
         }
         _ => Value::String(text),
@@ -265,7 +331,10 @@ fn escape_pointer_segment(segment: &str) -> String {
 }
 
 fn internal(position: Position) -> SyntaxError {
-    SyntaxError { position, message: "unbalanced YAML structure".to_string() }
+    SyntaxError {
+        position,
+        message: "unbalanced YAML structure".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -286,19 +355,49 @@ mod tests {
     #[test]
     fn remembers_value_and_key_positions() {
         let document = parse_document(YAML).unwrap();
-        assert_eq!(document.position_of("/metadata/count"), Some(Position { line: 3, column: 10 }));
-        assert_eq!(document.key_position_of("/faults/1/name"), Some(Position { line: 7, column: 5 }));
-        assert_eq!(document.position_of("/faults/1/name"), Some(Position { line: 7, column: 11 }));
-        assert_eq!(document.position_of("/faults/1"), Some(Position { line: 7, column: 5 }));
+        assert_eq!(
+            document.position_of("/metadata/count"),
+            Some(Position {
+                line: 3,
+                column: 10
+            })
+        );
+        assert_eq!(
+            document.key_position_of("/faults/1/name"),
+            Some(Position { line: 7, column: 5 })
+        );
+        assert_eq!(
+            document.position_of("/faults/1/name"),
+            Some(Position {
+                line: 7,
+                column: 11
+            })
+        );
+        assert_eq!(
+            document.position_of("/faults/1"),
+            Some(Position { line: 7, column: 5 })
+        );
         // A pointer that does not exist falls back to its nearest ancestor.
-        assert_eq!(document.position_of("/metadata/missing"), Some(Position { line: 2, column: 3 }));
+        assert_eq!(
+            document.position_of("/metadata/missing"),
+            Some(Position { line: 2, column: 3 })
+        );
     }
 
     #[test]
     fn reads_json_with_positions() {
         let document = parse_document("{\n  \"a\": [1, true, null, \"x\"]\n}\n").unwrap();
-        assert_eq!(document.value, serde_json::json!({"a": [1, true, null, "x"]}));
-        assert_eq!(document.position_of("/a/3"), Some(Position { line: 2, column: 24 }));
+        assert_eq!(
+            document.value,
+            serde_json::json!({"a": [1, true, null, "x"]})
+        );
+        assert_eq!(
+            document.position_of("/a/3"),
+            Some(Position {
+                line: 2,
+                column: 24
+            })
+        );
     }
 
     #[test]
@@ -313,8 +412,17 @@ mod tests {
         assert_eq!(duplicate.position, Position { line: 2, column: 1 });
         assert!(duplicate.message.contains("duplicate key `a`"));
         assert!(parse_document("").unwrap_err().message.contains("empty"));
-        assert!(parse_document("a: 1\n---\nb: 2\n").unwrap_err().message.contains("2 YAML documents"));
+        assert!(
+            parse_document("a: 1\n---\nb: 2\n")
+                .unwrap_err()
+                .message
+                .contains("2 YAML documents")
+        );
         let broken = parse_document("a: [1, 2\n").unwrap_err();
-        assert!(broken.message.starts_with("not valid YAML or JSON"), "{}", broken.message);
+        assert!(
+            broken.message.starts_with("not valid YAML or JSON"),
+            "{}",
+            broken.message
+        );
     }
 }

@@ -14,7 +14,12 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
         .collect();
     files.sort();
     files
@@ -37,36 +42,64 @@ fn every_example_experiment_is_valid() {
             let name = file.display().to_string();
             let text = fs::read_to_string(file).unwrap();
             let experiment = load_experiment(&name, &text).unwrap_or_else(|errors| {
-                panic!("{name} is invalid:\n{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+                panic!(
+                    "{name} is invalid:\n{}",
+                    errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
             });
             (name, experiment)
         })
         .collect();
-    assert!(experiments.len() >= 3, "the three Bookstore experiments are present");
-    assert!(check_unique_experiment_names(experiments.iter().map(|(f, e)| (f.as_str(), e))).is_empty());
+    assert!(
+        experiments.len() >= 3,
+        "the three Bookstore experiments are present"
+    );
+    assert!(
+        check_unique_experiment_names(experiments.iter().map(|(f, e)| (f.as_str(), e))).is_empty()
+    );
 }
 
 #[test]
 fn every_invalid_fixture_fails_on_its_own_rule() {
     let files = yaml_files(&repo_root().join("tests/fixtures/invalid"));
-    assert!(files.len() >= 15, "at least 15 invalid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 15,
+        "at least 15 invalid fixtures, found {}",
+        files.len()
+    );
     for file in files {
         let text = fs::read_to_string(&file).unwrap();
-        let (field, message) = (header(&text, "expect-field"), header(&text, "expect-message"));
+        let (field, message) = (
+            header(&text, "expect-field"),
+            header(&text, "expect-message"),
+        );
         let name = file.display().to_string();
         let errors = load_experiment(&name, &text).expect_err(&format!("{name} should be invalid"));
         let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert!(
-            errors.iter().any(|e| e.field == field && e.message.contains(&message)),
+            errors
+                .iter()
+                .any(|e| e.field == field && e.message.contains(&message)),
             "{name}: expected an error at `{field}` containing {message:?}, got:\n{}",
             shown.join("\n")
         );
         for error in &errors {
             assert_eq!(error.file, name);
-            assert!(!error.fix.is_empty(), "{name}: every error says how to fix it: {error}");
+            assert!(
+                !error.fix.is_empty(),
+                "{name}: every error says how to fix it: {error}"
+            );
         }
         if field != "(document)" {
-            assert!(errors.iter().all(|e| e.line.is_some()), "{name}: every error has a line:\n{}", shown.join("\n"));
+            assert!(
+                errors.iter().all(|e| e.line.is_some()),
+                "{name}: every error has a line:\n{}",
+                shown.join("\n")
+            );
         }
     }
 }
@@ -80,12 +113,24 @@ fn reports_every_error_of_a_file_with_lines() {
         .replace("  owner: bob@example.com", "  ownr: bob@example.com");
     let errors = load_experiment("three-errors.yaml", &text).unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-    for expected in ["metadata", "metadata.ownr", "observe.interval", "targets[0].selection"] {
-        assert!(fields.contains(&expected), "missing {expected} in {fields:?}");
+    for expected in [
+        "metadata",
+        "metadata.ownr",
+        "observe.interval",
+        "targets[0].selection",
+    ] {
+        assert!(
+            fields.contains(&expected),
+            "missing {expected} in {fields:?}"
+        );
     }
     let unknown = errors.iter().find(|e| e.field == "metadata.ownr").unwrap();
     assert_eq!((unknown.line, unknown.column), (Some(11), Some(3)));
-    assert!(unknown.fix.contains("did you mean `owner`"), "{}", unknown.fix);
+    assert!(
+        unknown.fix.contains("did you mean `owner`"),
+        "{}",
+        unknown.fix
+    );
 }
 
 #[test]
@@ -93,10 +138,17 @@ fn json_files_get_the_same_checks() {
     let text = r#"{"apiVersion": "gameday/v1", "kind": "Experiment",
   "metadata": {"name": "Bad Name", "service": "s", "dependency": "d", "environment": "dev", "owner": "o"}}"#;
     let errors = load_experiment("exp.json", text).unwrap_err();
-    let name = errors.iter().find(|e| e.field == "metadata.name").expect("name error");
+    let name = errors
+        .iter()
+        .find(|e| e.field == "metadata.name")
+        .expect("name error");
     assert!(name.message.contains("not a valid name"));
     assert_eq!(name.line, Some(2));
-    assert!(errors.iter().any(|e| e.message.contains("missing required field `hypothesis`")));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("missing required field `hypothesis`"))
+    );
 }
 
 #[test]

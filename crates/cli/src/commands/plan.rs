@@ -26,7 +26,10 @@ pub async fn run(file: &Path, aws: &AwsArgs, format: OutputFormat) -> ExitCode {
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
-    let settings = SdkSettings { endpoint_url: aws.endpoint_url.clone(), region: aws.region.clone() };
+    let settings = SdkSettings {
+        endpoint_url: aws.endpoint_url.clone(),
+        region: aws.region.clone(),
+    };
     let clients = AwsClients::load(&settings, gameday_aws::runs::DEFAULT_TABLE_NAME).await;
     let facts = match gather_facts(&clients, &experiment, &aws.kill_switch_parameter).await {
         Ok(facts) => facts,
@@ -34,20 +37,42 @@ pub async fn run(file: &Path, aws: &AwsArgs, format: OutputFormat) -> ExitCode {
     };
     let plan = build_plan(&experiment, &facts);
     emit(format, &plan, print_plan);
-    if plan.would_start { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if plan.would_start {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-async fn gather_facts(clients: &AwsClients, experiment: &Experiment, kill_switch: &str) -> Result<PlanFacts, AwsError> {
+async fn gather_facts(
+    clients: &AwsClients,
+    experiment: &Experiment,
+    kill_switch: &str,
+) -> Result<PlanFacts, AwsError> {
     let value = clients.parameters.get_parameter(kill_switch).await?;
-    let alarm_names: Vec<String> = experiment.stop_conditions.iter().map(|s| s.alarm_name.clone()).collect();
-    let stop_alarms = if alarm_names.is_empty() { BTreeMap::new() } else { clients.alarms.alarm_states(&alarm_names).await? };
+    let alarm_names: Vec<String> = experiment
+        .stop_conditions
+        .iter()
+        .map(|s| s.alarm_name.clone())
+        .collect();
+    let stop_alarms = if alarm_names.is_empty() {
+        BTreeMap::new()
+    } else {
+        clients.alarms.alarm_states(&alarm_names).await?
+    };
     let mut instances = BTreeMap::new();
     for target in &experiment.targets {
-        instances.insert(target.name.clone(), clients.instances.find_instances(&target.selector).await?);
+        instances.insert(
+            target.name.clone(),
+            clients.instances.find_instances(&target.selector).await?,
+        );
     }
     Ok(PlanFacts {
         now: chrono::Utc::now(),
-        kill_switch: KillSwitch { parameter: kill_switch.to_string(), value },
+        kill_switch: KillSwitch {
+            parameter: kill_switch.to_string(),
+            value,
+        },
         stop_alarms,
         instances,
     })
@@ -55,15 +80,26 @@ async fn gather_facts(clients: &AwsClients, experiment: &Experiment, kill_switch
 
 fn describe_aws_error(error: &AwsError, endpoint: Option<&str>) -> String {
     let hint = match (error, endpoint) {
-        (AwsError::Transient { .. }, Some(url)) => format!(" (is anything listening at {url}? `gameday sandbox status` tells)"),
-        (AwsError::Transient { .. }, None) => " (check your network and AWS credentials)".to_string(),
+        (AwsError::Transient { .. }, Some(url)) => {
+            format!(" (is anything listening at {url}? `gameday sandbox status` tells)")
+        }
+        (AwsError::Transient { .. }, None) => {
+            " (check your network and AWS credentials)".to_string()
+        }
         _ => String::new(),
     };
     format!("{error}{hint}")
 }
 
 fn print_plan(plan: &Plan) {
-    println!("Plan for {} (service {}, environment {}) at {}", plan.experiment, plan.service, plan.environment, plan.generated_at.to_rfc3339());
+    println!(
+        "Plan for {} (service {}, environment {}) at {}",
+        plan.experiment,
+        plan.service,
+        plan.environment,
+        plan.generated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
     if plan.would_start {
         println!("Verdict: WOULD START");
     } else {
@@ -73,16 +109,31 @@ fn print_plan(plan: &Plan) {
         }
     }
     println!("\nSafety");
-    let engaged = if plan.kill_switch.engaged { "ENGAGED" } else { "not engaged" };
-    println!("  kill switch {} = {} ({engaged})", plan.kill_switch.parameter, plan.kill_switch.value.as_deref().unwrap_or("(not set)"));
+    let engaged = if plan.kill_switch.engaged {
+        "ENGAGED"
+    } else {
+        "not engaged"
+    };
+    println!(
+        "  kill switch {} = {} ({engaged})",
+        plan.kill_switch.parameter,
+        plan.kill_switch.value.as_deref().unwrap_or("(not set)")
+    );
     for alarm in &plan.stop_alarms {
-        println!("  stop condition {}: {}", alarm.alarm_name, alarm.state.as_deref().unwrap_or("MISSING"));
+        println!(
+            "  stop condition {}: {}",
+            alarm.alarm_name,
+            alarm.state.as_deref().unwrap_or("MISSING")
+        );
     }
-    println!("  blocked window: {}", plan.blocked_window.as_deref().unwrap_or("none in force"));
+    println!(
+        "  blocked window: {}",
+        plan.blocked_window.as_deref().unwrap_or("none in force")
+    );
     println!("\nTargets");
     for target in &plan.targets {
         println!(
-            "  {}: {:?}, {} running match, blast radius allows {}",
+            "  {}: {}, {} running match, blast radius allows {}",
             target.target, target.mode, target.fleet_size, target.blast_radius_limit
         );
         for decision in &target.chosen {
@@ -113,17 +164,27 @@ fn print_plan(plan: &Plan) {
         match &effect.undo {
             Undo::Calls { calls } => {
                 for call in calls {
-                    println!("  {} ({}): {}:{} {}", effect.fault, effect.action, call.service, call.operation, call.detail);
+                    println!(
+                        "  {} ({}): {}:{} {}",
+                        effect.fault, effect.action, call.service, call.operation, call.detail
+                    );
                 }
             }
-            Undo::Nothing { reason } => println!("  {} ({}): nothing to undo; {reason}", effect.fault, effect.action),
+            Undo::Nothing { reason } => println!(
+                "  {} ({}): nothing to undo; {reason}",
+                effect.fault, effect.action
+            ),
         }
     }
     let cost = &plan.cost;
     println!("\nCost of one run (upper bound)");
     println!(
         "  ≤ {} state transitions, ≤ {} Lambda invocations ({:.2} GB-s), {} FIS action-minutes: ≤ ${:.4}",
-        cost.max_state_transitions, cost.max_lambda_invocations, cost.max_lambda_gb_seconds, cost.fis_action_minutes, cost.max_usd
+        cost.max_state_transitions,
+        cost.max_lambda_invocations,
+        cost.max_lambda_gb_seconds,
+        cost.fis_action_minutes,
+        cost.max_usd
     );
     for assumption in &cost.assumptions {
         println!("  assumes {assumption}");

@@ -15,7 +15,10 @@ pub async fn run(action: SandboxAction, format: OutputFormat) -> ExitCode {
         SandboxAction::Up => match gameday_sandbox::up() {
             Ok(state) => {
                 emit(format, &state, |state| {
-                    println!("sandbox running at {} (pid {}, moto {})", state.endpoint_url, state.pid, state.moto_version);
+                    println!(
+                        "sandbox running at {} (pid {}, moto {})",
+                        state.endpoint_url, state.pid, state.moto_version
+                    );
                     println!("export AWS_ENDPOINT_URL={}", state.endpoint_url);
                 });
                 ExitCode::SUCCESS
@@ -25,7 +28,14 @@ pub async fn run(action: SandboxAction, format: OutputFormat) -> ExitCode {
         SandboxAction::Down => match gameday_sandbox::down() {
             Ok(stopped) => {
                 emit(format, &json!({ "stopped": stopped }), |_| {
-                    println!("{}", if stopped { "sandbox stopped" } else { "no sandbox was running" })
+                    println!(
+                        "{}",
+                        if stopped {
+                            "sandbox stopped"
+                        } else {
+                            "no sandbox was running"
+                        }
+                    )
                 });
                 ExitCode::SUCCESS
             }
@@ -33,11 +43,24 @@ pub async fn run(action: SandboxAction, format: OutputFormat) -> ExitCode {
         },
         SandboxAction::Status => match gameday_sandbox::status() {
             Ok(state) => {
-                emit(format, &json!({ "running": state.is_some(), "sandbox": state }), |_| match &state {
-                    Some(state) => println!("sandbox running at {} (pid {}, since {})", state.endpoint_url, state.pid, state.started_at),
-                    None => println!("no sandbox is running; start one with `gameday sandbox up`"),
-                });
-                if state.is_some() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                emit(
+                    format,
+                    &json!({ "running": state.is_some(), "sandbox": state }),
+                    |_| match &state {
+                        Some(state) => println!(
+                            "sandbox running at {} (pid {}, since {})",
+                            state.endpoint_url, state.pid, state.started_at
+                        ),
+                        None => {
+                            println!("no sandbox is running; start one with `gameday sandbox up`")
+                        }
+                    },
+                );
+                if state.is_some() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
             }
             Err(error) => super::fail(error),
         },
@@ -48,7 +71,9 @@ pub async fn run(action: SandboxAction, format: OutputFormat) -> ExitCode {
 async fn seed(table_name: &str, format: OutputFormat) -> ExitCode {
     let state = match gameday_sandbox::status() {
         Ok(Some(state)) => state,
-        Ok(None) => return super::fail("no sandbox is running; start one with `gameday sandbox up`"),
+        Ok(None) => {
+            return super::fail("no sandbox is running; start one with `gameday sandbox up`");
+        }
         Err(error) => return super::fail(error),
     };
     let config = load_sdk_config(&SdkSettings::sandbox(&state.endpoint_url)).await;
@@ -58,7 +83,10 @@ async fn seed(table_name: &str, format: OutputFormat) -> ExitCode {
             emit(format, &report, |_| {
                 println!("seeded the Bookstore fleet at {}", state.endpoint_url);
                 println!("  opted-in API instances: {}", fleet.opted_in.join(", "));
-                println!("  API instance without the opt-in tag: {}", fleet.not_opted_in.join(", "));
+                println!(
+                    "  API instance without the opt-in tag: {}",
+                    fleet.not_opted_in.join(", ")
+                );
             });
             ExitCode::SUCCESS
         }

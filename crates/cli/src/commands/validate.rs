@@ -17,7 +17,10 @@ struct Report {
 }
 
 pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
-    let mut report = Report { valid: Vec::new(), errors: Vec::new() };
+    let mut report = Report {
+        valid: Vec::new(),
+        errors: Vec::new(),
+    };
     let mut loaded: Vec<(String, Experiment)> = Vec::new();
     for file in files {
         let name = file.display().to_string();
@@ -28,7 +31,11 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
     let duplicates = check_unique_experiment_names(loaded.iter().map(|(f, e)| (f.as_str(), e)));
     let invalid: Vec<&str> = duplicates.iter().map(|d| d.file.as_str()).collect();
-    report.valid = loaded.iter().map(|(f, _)| f.clone()).filter(|f| !invalid.contains(&f.as_str())).collect();
+    report.valid = loaded
+        .iter()
+        .map(|(f, _)| f.clone())
+        .filter(|f| !invalid.contains(&f.as_str()))
+        .collect();
     report.errors.extend(duplicates);
     emit(format, &report, |report| {
         for error in &report.errors {
@@ -38,17 +45,31 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
             println!("{file}: valid");
         }
         if !report.errors.is_empty() {
-            eprintln!("{} error(s) in {} file(s)", report.errors.len(), files.len() - report.valid.len());
+            eprintln!(
+                "{} error(s) in {} file(s)",
+                report.errors.len(),
+                files.len() - report.valid.len()
+            );
         }
     });
-    if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Reads and loads one experiment file; an unreadable file is reported like any other error.
 pub fn read_experiment(file: &Path) -> Result<Experiment, Vec<Diagnostic>> {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|error| {
-        vec![Diagnostic::at(&name, None, "", format!("cannot read the file: {error}"), "check the path and its permissions")]
+        vec![Diagnostic::at(
+            &name,
+            None,
+            "",
+            format!("cannot read the file: {error}"),
+            "check the path and its permissions",
+        )]
     })?;
     load_experiment(&name, &text)
 }

@@ -11,10 +11,20 @@ use crate::source::{SourceDocument, parse_document};
 
 /// Loads one experiment from the text of `file`, or returns every problem found in it.
 pub fn load_experiment(file: &str, text: &str) -> Result<Experiment, Vec<Diagnostic>> {
-    let document = parse_document(text)
-        .map_err(|error| vec![Diagnostic::at(file, Some(error.position), "", error.message, "fix the syntax at this place")])?;
+    let document = parse_document(text).map_err(|error| {
+        vec![Diagnostic::at(
+            file,
+            Some(error.position),
+            "",
+            error.message,
+            "fix the syntax at this place",
+        )]
+    })?;
     let locate = |violations: Vec<Violation>| -> Vec<Diagnostic> {
-        violations.into_iter().map(|v| Diagnostic::locate(file, Some(&document), v)).collect()
+        violations
+            .into_iter()
+            .map(|v| Diagnostic::locate(file, Some(&document), v))
+            .collect()
     };
     let structural = check_structure(&document.value);
     if !structural.is_empty() {
@@ -22,7 +32,11 @@ pub fn load_experiment(file: &str, text: &str) -> Result<Experiment, Vec<Diagnos
     }
     let experiment = build_model(file, &document)?;
     let semantic = check_semantics(&experiment);
-    if semantic.is_empty() { Ok(experiment) } else { Err(locate(semantic)) }
+    if semantic.is_empty() {
+        Ok(experiment)
+    } else {
+        Err(locate(semantic))
+    }
 }
 
 /// The schema and the model agree, so this only fails on a gap between them; the error still
@@ -31,7 +45,11 @@ fn build_model(file: &str, document: &SourceDocument) -> Result<Experiment, Vec<
     serde_path_to_error::deserialize(&document.value).map_err(|error| {
         let pointer = json_pointer(&error.path().to_string());
         let message = error.inner().to_string();
-        vec![Diagnostic::locate(file, Some(document), Violation::new(pointer, message, "see `gameday schema`"))]
+        vec![Diagnostic::locate(
+            file,
+            Some(document),
+            Violation::new(pointer, message, "see `gameday schema`"),
+        )]
     })
 }
 
@@ -40,11 +58,18 @@ fn json_pointer(path: &str) -> String {
     if path == "." {
         return String::new();
     }
-    path.replace('[', ".").replace(']', "").split('.').filter(|s| !s.is_empty()).map(|s| format!("/{s}")).collect()
+    path.replace('[', ".")
+        .replace(']', "")
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("/{s}"))
+        .collect()
 }
 
 /// Experiment names must be unique across the files checked together.
-pub fn check_unique_experiment_names<'a>(loaded: impl IntoIterator<Item = (&'a str, &'a Experiment)>) -> Vec<Diagnostic> {
+pub fn check_unique_experiment_names<'a>(
+    loaded: impl IntoIterator<Item = (&'a str, &'a Experiment)>,
+) -> Vec<Diagnostic> {
     let mut first_file: BTreeMap<&str, &str> = BTreeMap::new();
     let mut out = Vec::new();
     for (file, experiment) in loaded {

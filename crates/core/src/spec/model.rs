@@ -22,7 +22,8 @@ pub const PRODUCTION: &str = "production";
 pub const NAME_PATTERN: &str = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$";
 pub const SELECTION_PATTERN: &str = r"^(ALL|COUNT\([1-9][0-9]*\)|PERCENT\(([1-9][0-9]?|100)\))$";
 pub const URL_PATTERN: &str = r"^https?://[^\s]+$";
-pub const TOPIC_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$";
+pub const TOPIC_ARN_PATTERN: &str =
+    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$";
 pub const FIS_TEMPLATE_PATTERN: &str = r"^EXT[A-Za-z0-9]{1,60}$";
 pub const CLOCK_PATTERN: &str = r"^([01][0-9]|2[0-3]):[0-5][0-9]$";
 pub const END_CLOCK_PATTERN: &str = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";

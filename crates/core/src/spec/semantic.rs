@@ -53,17 +53,50 @@ fn check_production(experiment: &Experiment, out: &mut Vec<Violation>) {
 fn check_unique_names(experiment: &Experiment, out: &mut Vec<Violation>) {
     let probes = experiment.hypothesis.probes.iter().map(Probe::name);
     unique("/hypothesis/probes", "name", probes, "probe", out);
-    unique("/targets", "name", experiment.targets.iter().map(|t| t.name.as_str()), "target", out);
-    unique("/faults", "name", experiment.faults.iter().map(|f| f.name.as_str()), "fault", out);
-    let alarms = experiment.stop_conditions.iter().map(|s| s.alarm_name.as_str());
-    unique("/stopConditions", "alarmName", alarms, "stop condition", out);
+    unique(
+        "/targets",
+        "name",
+        experiment.targets.iter().map(|t| t.name.as_str()),
+        "target",
+        out,
+    );
+    unique(
+        "/faults",
+        "name",
+        experiment.faults.iter().map(|f| f.name.as_str()),
+        "fault",
+        out,
+    );
+    let alarms = experiment
+        .stop_conditions
+        .iter()
+        .map(|s| s.alarm_name.as_str());
+    unique(
+        "/stopConditions",
+        "alarmName",
+        alarms,
+        "stop condition",
+        out,
+    );
     if let Some(schedule) = &experiment.schedule {
         let windows = schedule.blocked_windows.iter().map(BlockedWindow::name);
-        unique("/schedule/blockedWindows", "name", windows, "blocked window", out);
+        unique(
+            "/schedule/blockedWindows",
+            "name",
+            windows,
+            "blocked window",
+            out,
+        );
     }
 }
 
-fn unique<'a>(list: &str, field: &str, names: impl Iterator<Item = &'a str>, what: &str, out: &mut Vec<Violation>) {
+fn unique<'a>(
+    list: &str,
+    field: &str,
+    names: impl Iterator<Item = &'a str>,
+    what: &str,
+    out: &mut Vec<Violation>,
+) {
     let mut first_seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (index, name) in names.enumerate() {
         if let Some(first) = first_seen.get(name) {
@@ -85,7 +118,9 @@ fn check_probes(experiment: &Experiment, out: &mut Vec<Violation>) {
             Probe::CloudwatchMetric(metric) => {
                 let secs = metric.period.as_secs_f64();
                 let whole = secs.fract() == 0.0;
-                let allowed = whole && ((secs as u64) % 60 == 0 || HIGH_RESOLUTION_PERIODS.contains(&(secs as u64)));
+                let allowed = whole
+                    && ((secs as u64).is_multiple_of(60)
+                        || HIGH_RESOLUTION_PERIODS.contains(&(secs as u64)));
                 if !allowed || secs == 0.0 {
                     out.push(Violation::new(
                         child(&pointer, "period"),
@@ -94,10 +129,15 @@ fn check_probes(experiment: &Experiment, out: &mut Vec<Violation>) {
                     ));
                 }
             }
-            Probe::Http(http) if http.timeout > experiment.observe.interval || http.timeout.is_zero() => {
+            Probe::Http(http)
+                if http.timeout > experiment.observe.interval || http.timeout.is_zero() =>
+            {
                 out.push(Violation::new(
                     child(&pointer, "timeout"),
-                    format!("timeout {} must be above zero and at most the observe interval {}", http.timeout, experiment.observe.interval),
+                    format!(
+                        "timeout {} must be above zero and at most the observe interval {}",
+                        http.timeout, experiment.observe.interval
+                    ),
                     "shorten the timeout so that a sample ends before the next one starts",
                 ));
             }
@@ -109,7 +149,9 @@ fn check_probes(experiment: &Experiment, out: &mut Vec<Violation>) {
 fn check_targets(experiment: &Experiment, out: &mut Vec<Violation>) {
     for (index, target) in experiment.targets.iter().enumerate() {
         let pointer = child("/targets", index);
-        let Ok(mode) = target.selection.parse::<SelectionMode>() else { continue };
+        let Ok(mode) = target.selection.parse::<SelectionMode>() else {
+            continue;
+        };
         let radius = target.max_blast_radius_percent;
         match mode {
             SelectionMode::All | SelectionMode::Percent(100) if !target.allow_full_blast => out.push(Violation::new(
@@ -136,7 +178,11 @@ fn check_targets(experiment: &Experiment, out: &mut Vec<Violation>) {
                 "remove allowFullBlast, or set maxBlastRadiusPercent to 100",
             ));
         }
-        if !experiment.faults.iter().any(|f| f.action.target() == Some(target.name.as_str())) {
+        if !experiment
+            .faults
+            .iter()
+            .any(|f| f.action.target() == Some(target.name.as_str()))
+        {
             out.push(Violation::new(
                 child(&pointer, "name"),
                 format!("target `{}` is not used by any fault", target.name),
@@ -155,12 +201,23 @@ fn check_faults(experiment: &Experiment, out: &mut Vec<Violation>) {
         {
             out.push(Violation::new(
                 child(&child(&pointer, "action"), "target"),
-                format!("fault `{}` refers to target `{target}`, which is not defined", fault.name),
-                format!("name one of the targets: {}{}", targets.join(", "), super::schema::suggestion(target, &targets)),
+                format!(
+                    "fault `{}` refers to target `{target}`, which is not defined",
+                    fault.name
+                ),
+                format!(
+                    "name one of the targets: {}{}",
+                    targets.join(", "),
+                    super::schema::suggestion(target, &targets)
+                ),
             ));
         }
         if fault.duration.is_zero() {
-            out.push(Violation::new(child(&pointer, "duration"), "a fault needs a duration above zero", "write e.g. PT5M"));
+            out.push(Violation::new(
+                child(&pointer, "duration"),
+                "a fault needs a duration above zero",
+                "write e.g. PT5M",
+            ));
         }
         if fault.duration > experiment.observe.duration {
             out.push(Violation::new(
@@ -171,7 +228,10 @@ fn check_faults(experiment: &Experiment, out: &mut Vec<Violation>) {
         }
         if let FaultAction::SetAlarmState(forced) = &fault.action
             && forced.state == AlarmState::Alarm
-            && experiment.stop_conditions.iter().any(|s| s.alarm_name == forced.alarm_name)
+            && experiment
+                .stop_conditions
+                .iter()
+                .any(|s| s.alarm_name == forced.alarm_name)
         {
             out.push(Violation::new(
                 child(&child(&pointer, "action"), "alarmName"),
@@ -185,21 +245,35 @@ fn check_faults(experiment: &Experiment, out: &mut Vec<Violation>) {
 fn check_timing(experiment: &Experiment, out: &mut Vec<Violation>) {
     let observe = &experiment.observe;
     if observe.interval.is_zero() || observe.duration.is_zero() {
-        out.push(Violation::new("/observe", "observe interval and duration must be above zero", "write e.g. interval: PT30S, duration: PT10M"));
+        out.push(Violation::new(
+            "/observe",
+            "observe interval and duration must be above zero",
+            "write e.g. interval: PT30S, duration: PT10M",
+        ));
     } else if observe.interval > observe.duration {
         out.push(Violation::new(
             "/observe/interval",
-            format!("the interval {} is longer than the observation {}", observe.interval, observe.duration),
+            format!(
+                "the interval {} is longer than the observation {}",
+                observe.interval, observe.duration
+            ),
             "make the interval at most the duration, so that at least one sample is taken",
         ));
     }
     let recovery = &experiment.recovery;
     if recovery.timeout.is_zero() || recovery.check_interval.is_zero() {
-        out.push(Violation::new("/recovery", "recovery timeout and checkInterval must be above zero", "write e.g. timeout: PT15M"));
+        out.push(Violation::new(
+            "/recovery",
+            "recovery timeout and checkInterval must be above zero",
+            "write e.g. timeout: PT15M",
+        ));
     } else if recovery.check_interval > recovery.timeout {
         out.push(Violation::new(
             "/recovery/checkInterval",
-            format!("the check interval {} is longer than the timeout {}", recovery.check_interval, recovery.timeout),
+            format!(
+                "the check interval {} is longer than the timeout {}",
+                recovery.check_interval, recovery.timeout
+            ),
             "make the check interval at most the timeout",
         ));
     }
@@ -207,7 +281,10 @@ fn check_timing(experiment: &Experiment, out: &mut Vec<Violation>) {
 
 fn check_success_criteria(experiment: &Experiment, out: &mut Vec<Violation>) {
     let criteria = &experiment.success_criteria;
-    if criteria.max_recovery_seconds.is_none() && criteria.min_availability_percent.is_none() && !criteria.within_rto {
+    if criteria.max_recovery_seconds.is_none()
+        && criteria.min_availability_percent.is_none()
+        && !criteria.within_rto
+    {
         out.push(Violation::new(
             "/successCriteria",
             "no success criterion is set, so a run could pass without its recovery being judged",
@@ -219,7 +296,10 @@ fn check_success_criteria(experiment: &Experiment, out: &mut Vec<Violation>) {
     {
         out.push(Violation::new(
             "/successCriteria/maxRecoverySeconds",
-            format!("{max} s is longer than recovery.timeout ({}), so it can never be measured", experiment.recovery.timeout),
+            format!(
+                "{max} s is longer than recovery.timeout ({}), so it can never be measured",
+                experiment.recovery.timeout
+            ),
             "raise recovery.timeout above maxRecoverySeconds",
         ));
     }
@@ -227,20 +307,30 @@ fn check_success_criteria(experiment: &Experiment, out: &mut Vec<Violation>) {
 
 fn check_schedule(schedule: &Schedule, out: &mut Vec<Violation>) {
     if let Err(error) = schedule.expression.parse::<ScheduleExpression>() {
-        out.push(Violation::new("/schedule/expression", error.to_string(), "see the EventBridge Scheduler guide for cron(...) and rate(...) expressions"));
+        out.push(Violation::new(
+            "/schedule/expression",
+            error.to_string(),
+            "see the EventBridge Scheduler guide for cron(...) and rate(...) expressions",
+        ));
     }
     if let Err(error) = parse_time_zone(&schedule.time_zone) {
-        out.push(Violation::new("/schedule/timeZone", error.to_string(), "use an IANA name such as UTC, Europe/Berlin or America/New_York"));
+        out.push(Violation::new(
+            "/schedule/timeZone",
+            error.to_string(),
+            "use an IANA name such as UTC, Europe/Berlin or America/New_York",
+        ));
     }
     for (index, window) in schedule.blocked_windows.iter().enumerate() {
         let pointer = child("/schedule/blockedWindows", index);
         match window {
             BlockedWindow::Once(once) => check_once_window(once, &pointer, out),
-            BlockedWindow::Weekly(weekly) if weekly.start_time == weekly.end_time => out.push(Violation::new(
-                child(&pointer, "endTime"),
-                "the window starts and ends at the same time",
-                "use 00:00 to 24:00 for a whole day",
-            )),
+            BlockedWindow::Weekly(weekly) if weekly.start_time == weekly.end_time => {
+                out.push(Violation::new(
+                    child(&pointer, "endTime"),
+                    "the window starts and ends at the same time",
+                    "use 00:00 to 24:00 for a whole day",
+                ))
+            }
             BlockedWindow::Weekly(_) => {}
         }
     }
@@ -256,9 +346,15 @@ fn check_once_window(window: &OnceWindow, pointer: &str, out: &mut Vec<Violation
             ))
         })
     };
-    if let (Ok(start), Ok(end)) = (parse("start", &window.start, out), parse("end", &window.end, out))
-        && end <= start
+    if let (Ok(start), Ok(end)) = (
+        parse("start", &window.start, out),
+        parse("end", &window.end, out),
+    ) && end <= start
     {
-        out.push(Violation::new(child(pointer, "end"), "the window ends before it starts", "put `end` after `start`"));
+        out.push(Violation::new(
+            child(pointer, "end"),
+            "the window ends before it starts",
+            "put `end` after `start`",
+        ));
     }
 }
