@@ -14,7 +14,7 @@ GAMEDAY="$CARGO_TARGET_DIR/debug/gameday"
 say "starting the sandbox"
 "$GAMEDAY" sandbox up
 trap '"$GAMEDAY" sandbox down >/dev/null' EXIT
-ENDPOINT="$("$GAMEDAY" sandbox status --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sandbox"]["endpoint_url"])')"
+ENDPOINT="$("$GAMEDAY" sandbox status --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sandbox"]["endpointUrl"])')"
 export AWS_ENDPOINT_URL="$ENDPOINT"
 
 say "seeding the Bookstore fleet"

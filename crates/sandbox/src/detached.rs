@@ -19,6 +19,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A detached sandbox server, as recorded in `<sandbox dir>/state.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SandboxState {
     pub pid: u32,
     pub port: u16,

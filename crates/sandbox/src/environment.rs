@@ -469,6 +469,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_missing_python_says_what_to_install() {
+        let error = check_python("/nonexistent/python3").unwrap_err();
+        assert!(
+            matches!(error, SandboxError::PythonNotFound { .. }),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "/nonexistent/python3 not found: install Python 3.9+ (Debian: apt-get install python3 \
+             python3-venv) or set GAMEDAY_PYTHON to a Python 3.9+ interpreter"
+        );
+    }
+
+    #[test]
     fn tails() {
         assert_eq!(tail_lines("a\nb\nc\n", 2), "b\nc");
         assert_eq!(tail_lines("a", 5), "a");

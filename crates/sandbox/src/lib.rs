@@ -12,6 +12,28 @@
 //! Sandbox directory: `$GAMEDAY_SANDBOX_DIR`; else `<root>/.gameday/sandbox` for the nearest
 //! ancestor of the current directory holding `.git`; else `$HOME/.cache/gameday/sandbox`.
 //! Python: `$GAMEDAY_PYTHON`, else `python3` (3.9 or later).
+//!
+//! # In tests
+//!
+//! Start one sandbox per test (about half a second once installed; the first run in a
+//! checkout installs moto, about a minute), point the SDK at it explicitly, and let it drop:
+//!
+//! ```no_run
+//! # fn example() -> Result<(), gameday_sandbox::SandboxError> {
+//! use gameday_sandbox::Sandbox;
+//! // `start` blocks: from async code, `tokio::task::spawn_blocking(Sandbox::start)`.
+//! let sandbox = Sandbox::start()?;
+//! // aws_config::defaults(BehaviorVersion::latest())
+//! //     .endpoint_url(sandbox.endpoint_url())
+//! //     .region(Region::new("us-west-2"))
+//! //     .credentials_provider(Credentials::new("testing", "testing", None, None, "gameday-sandbox"))
+//! //     .load().await
+//! sandbox.reset()?; // a clean slate without a restart, if a test wants one
+//! # Ok(()) }
+//! ```
+//!
+//! Do not set `AWS_ENDPOINT_URL` in a test process: tests run in parallel threads and each
+//! has its own sandbox.
 
 mod control;
 mod detached;
