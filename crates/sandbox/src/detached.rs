@@ -348,13 +348,13 @@ mod tests {
             serde_json::from_slice(&fs::read(dir.join(STATE_FILE)).unwrap()).unwrap();
         assert_eq!(json["pid"], 4242);
         assert_eq!(json["port"], 45123);
-        assert_eq!(json["endpoint_url"], "http://127.0.0.1:45123");
-        assert_eq!(json["started_at"], "2026-11-22T02:52:13Z");
-        assert_eq!(json["moto_version"], MOTO_VERSION);
-        // Written without `log_file` (older writers): still readable.
+        assert_eq!(json["endpointUrl"], "http://127.0.0.1:45123");
+        assert_eq!(json["startedAt"], "2026-11-22T02:52:13Z");
+        assert_eq!(json["motoVersion"], MOTO_VERSION);
+        // Written without `logFile`: still readable.
         fs::write(
             dir.join(STATE_FILE),
-            r#"{"pid":1,"port":2,"endpoint_url":"u","started_at":"t","moto_version":"m"}"#,
+            r#"{"pid":1,"port":2,"endpointUrl":"u","startedAt":"t","motoVersion":"m"}"#,
         )
         .unwrap();
         assert_eq!(read_state(&dir).unwrap().log_file, PathBuf::new());
