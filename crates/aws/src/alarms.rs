@@ -29,6 +29,29 @@ pub trait MetricReader {
     ) -> impl Future<Output = Result<Option<f64>, AwsError>> + Send;
 }
 
+pub trait AlarmWriter {
+    /// Forces `alarm_name` into `state` (`OK`, `ALARM`, `INSUFFICIENT_DATA`) until its next
+    /// evaluation; used to rehearse alarm-driven failover and to undo that rehearsal.
+    fn set_alarm_state(&self, alarm_name: &str, state: &str, reason: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// The metrics a finished run publishes, in namespace `Gameday`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMetrics {
+    pub experiment: String,
+    pub service: String,
+    /// PASSED, FAILED, ABORTED or ERRORED.
+    pub verdict: String,
+    pub recovery_seconds: Option<f64>,
+    pub availability_percent: Option<f64>,
+}
+
+pub trait MetricWriter {
+    /// Publishes `Runs` (count, dimension Verdict), `RecoverySeconds` and `AvailabilityPercent`
+    /// with dimensions Experiment and Service.
+    fn put_run_metrics(&self, metrics: &RunMetrics) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
 #[derive(Clone, Debug)]
 pub struct CloudWatchAlarms {
     client: aws_sdk_cloudwatch::Client,

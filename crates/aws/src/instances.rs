@@ -107,6 +107,12 @@ impl InstanceDirectory for Ec2Instances {
                         ))
                     })
                     .collect::<BTreeMap<_, _>>(),
+                addresses: instance
+                    .private_ip_address()
+                    .into_iter()
+                    .chain(instance.public_ip_address())
+                    .map(String::from)
+                    .collect(),
             })
             // The filters are applied by EC2; matching again keeps the result honest if an
             // endpoint ignores one.

@@ -2,10 +2,16 @@
 //! take the traits, so the same code runs in Lambda, in the local engine and in tests; this
 //! is the only crate that knows the SDKs.
 
+pub mod actions;
 pub mod alarms;
+pub mod commands;
 pub mod config;
+pub mod dns;
 pub mod error;
+pub mod fis;
+pub mod http_check;
 pub mod instances;
+pub mod notify;
 pub mod parameters;
 pub mod runs;
 pub mod sandbox_seed;

@@ -464,6 +464,7 @@ mod tests {
                     state: "running".into(),
                     availability_zone: "us-west-2a".into(),
                     tags,
+                    addresses: vec![],
                 }
             })
             .collect()

@@ -63,6 +63,9 @@ pub struct InstanceFacts {
     pub state: String,
     pub availability_zone: String,
     pub tags: BTreeMap<String, String>,
+    /// Private and public IPv4 addresses, to tell whether a DNS record points at it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 impl InstanceFacts {
@@ -260,6 +263,7 @@ mod tests {
             state: state.into(),
             availability_zone: "us-east-1a".into(),
             tags,
+            addresses: vec![],
         }
     }
 
