@@ -4,8 +4,13 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 
+use crate::actions::Ec2Actions;
 use crate::alarms::CloudWatchAlarms;
+use crate::commands::SsmCommands;
+use crate::fis::FisExperiments;
+use crate::http_check::ReqwestHttpChecker;
 use crate::instances::Ec2Instances;
+use crate::notify::SnsNotifier;
 use crate::parameters::SsmParameters;
 use crate::runs::DynamoRunStore;
 
@@ -83,8 +88,14 @@ pub fn is_loopback(url: &str) -> bool {
 pub struct AwsClients {
     pub instances: Ec2Instances,
     pub parameters: SsmParameters,
+    /// Alarm and metric reader, alarm writer and run metric writer.
     pub alarms: CloudWatchAlarms,
     pub runs: DynamoRunStore,
+    pub notifier: SnsNotifier,
+    pub actions: Ec2Actions,
+    pub commands: SsmCommands,
+    pub fis: FisExperiments,
+    pub http: ReqwestHttpChecker,
 }
 
 impl AwsClients {
@@ -94,6 +105,11 @@ impl AwsClients {
             parameters: SsmParameters::new(aws_sdk_ssm::Client::new(config)),
             alarms: CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config)),
             runs: DynamoRunStore::new(aws_sdk_dynamodb::Client::new(config), table_name),
+            notifier: SnsNotifier::new(aws_sdk_sns::Client::new(config)),
+            actions: Ec2Actions::new(aws_sdk_ec2::Client::new(config)),
+            commands: SsmCommands::new(aws_sdk_ssm::Client::new(config)),
+            fis: FisExperiments::new(aws_sdk_fis::Client::new(config)),
+            http: ReqwestHttpChecker::new(),
         }
     }
 

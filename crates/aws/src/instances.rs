@@ -11,6 +11,11 @@ use crate::error::{AwsError, from_sdk};
 
 /// Finds instances by selector. Every state is returned; selection decides what counts.
 pub trait InstanceDirectory {
+    /// Which of `addresses` (private or public IPv4) belong to running instances.
+    fn running_addresses(
+        &self,
+        addresses: &[String],
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
     fn find_instances(
         &self,
         selector: &InstanceSelector,
@@ -68,6 +73,51 @@ pub fn selector_filters(selector: &InstanceSelector) -> Vec<Filter> {
 }
 
 impl InstanceDirectory for Ec2Instances {
+    async fn running_addresses(&self, addresses: &[String]) -> Result<Vec<String>, AwsError> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut running = Vec::new();
+        for filter_name in ["private-ip-address", "ip-address"] {
+            let filters = vec![
+                Filter::builder()
+                    .name(filter_name)
+                    .set_values(Some(addresses.to_vec()))
+                    .build(),
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("running")
+                    .build(),
+            ];
+            let pages: Vec<_> = self
+                .client
+                .describe_instances()
+                .set_filters(Some(filters))
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(|e| from_sdk("ec2", "DescribeInstances", e))?;
+            let found = pages
+                .iter()
+                .flat_map(|p| p.reservations())
+                .flat_map(|r| r.instances());
+            for instance in found {
+                let own = instance
+                    .private_ip_address()
+                    .into_iter()
+                    .chain(instance.public_ip_address());
+                running.extend(
+                    own.filter(|a| addresses.iter().any(|x| x == a))
+                        .map(String::from),
+                );
+            }
+        }
+        running.sort();
+        running.dedup();
+        Ok(running)
+    }
+
     async fn find_instances(
         &self,
         selector: &InstanceSelector,

@@ -4,13 +4,17 @@
 
 pub mod actions;
 pub mod alarms;
+pub mod buckets;
 pub mod commands;
 pub mod config;
+pub mod database;
 pub mod dns;
 pub mod error;
 pub mod fis;
 pub mod http_check;
 pub mod instances;
+pub mod launch;
+pub mod ledger;
 pub mod notify;
 pub mod parameters;
 pub mod runs;

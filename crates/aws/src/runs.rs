@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use gameday_core::run::RunRecord;
+use gameday_core::spec::{Experiment, load_experiment};
 
 use crate::error::{AwsError, from_sdk};
 
@@ -50,6 +51,19 @@ pub trait LockStore {
         target: &str,
         run_id: &str,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Experiments stored in the table, so schedules and pipelines can start them by name.
+pub trait ExperimentStore {
+    fn put_experiment(
+        &self,
+        experiment: &Experiment,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// The stored experiment, validated again as it is read; `None` when there is none.
+    fn get_experiment(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Experiment>, AwsError>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -338,5 +352,55 @@ impl DynamoRunStore {
             .map(|t| t.to_rfc3339())
             .unwrap_or_else(|| "(unknown)".into());
         Ok((holder, expires))
+    }
+}
+
+impl ExperimentStore for DynamoRunStore {
+    async fn put_experiment(&self, experiment: &Experiment) -> Result<(), AwsError> {
+        let name = &experiment.metadata.name;
+        let json = serde_json::to_string(experiment).map_err(|e| AwsError::Corrupt {
+            what: format!("experiment {name}"),
+            message: e.to_string(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("EXPERIMENT#{name}")))
+            .item("sk", s("SPEC"))
+            .item("spec", s(json))
+            .send()
+            .await
+            .map_err(|e| from_sdk("dynamodb", "PutItem", e))?;
+        Ok(())
+    }
+
+    async fn get_experiment(&self, name: &str) -> Result<Option<Experiment>, AwsError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("EXPERIMENT#{name}")))
+            .key("sk", s("SPEC"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| from_sdk("dynamodb", "GetItem", e))?;
+        let Some(json) = output
+            .item()
+            .and_then(|i| i.get("spec"))
+            .and_then(|v| v.as_s().ok())
+        else {
+            return Ok(None);
+        };
+        load_experiment(&format!("table item EXPERIMENT#{name}"), json)
+            .map(Some)
+            .map_err(|errors| AwsError::Corrupt {
+                what: format!("experiment {name}"),
+                message: errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })
     }
 }

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::cost::{CostEstimate, estimate};
 use crate::faults::{ApiCall, FaultEffect, fault_effect};
+pub use crate::safety::KillSwitch;
+use crate::safety::stop_alarm_problem;
 use crate::selection::{InstanceFacts, TargetSelection, select_targets};
 use crate::spec::{Experiment, Probe};
 use crate::windows::active_window;
@@ -22,26 +24,6 @@ pub struct PlanFacts {
     pub stop_alarms: BTreeMap<String, Option<String>>,
     /// Target name → the instances its selector matched.
     pub instances: BTreeMap<String, Vec<InstanceFacts>>,
-}
-
-/// The global kill switch, an SSM parameter; engaged when its value is `on` or `true`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KillSwitch {
-    pub parameter: String,
-    /// The parameter's value; `None` when the parameter does not exist (not engaged).
-    pub value: Option<String>,
-}
-
-impl KillSwitch {
-    pub fn is_engaged(&self) -> bool {
-        self.value.as_deref().is_some_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "on" | "true" | "1" | "engaged"
-            )
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,7 +110,7 @@ pub fn build_plan(experiment: &Experiment, facts: &PlanFacts) -> Plan {
             let state = facts.stop_alarms.get(&s.alarm_name).cloned().flatten();
             StopAlarmStatus {
                 alarm_name: s.alarm_name.clone(),
-                safe: state.as_deref() == Some("OK"),
+                safe: stop_alarm_problem(&s.alarm_name, state.as_deref()).is_none(),
                 state,
             }
         })
@@ -175,24 +157,12 @@ fn blockers(
     window: Option<&str>,
     targets: &[TargetSelection],
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    if kill.is_engaged() {
-        out.push(format!(
-            "the kill switch {} is engaged ({})",
-            kill.parameter,
-            kill.value.as_deref().unwrap_or_default()
-        ));
-    }
-    for alarm in alarms.iter().filter(|a| !a.safe) {
-        let state = alarm
-            .state
-            .as_deref()
-            .unwrap_or("missing (the alarm does not exist)");
-        out.push(format!(
-            "stop condition {} is {state}; it must be OK, since a stop condition that cannot be evaluated is not a safe one",
-            alarm.alarm_name
-        ));
-    }
+    let mut out: Vec<String> = kill.problem().into_iter().collect();
+    out.extend(
+        alarms
+            .iter()
+            .filter_map(|a| stop_alarm_problem(&a.alarm_name, a.state.as_deref())),
+    );
     if let Some(window) = window {
         out.push(format!("inside the blocked window `{window}`"));
     }

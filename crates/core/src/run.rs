@@ -30,13 +30,14 @@ impl RunStatus {
 
     /// The moves a run may make. A run refused before it starts goes from PENDING straight to
     /// ABORTED (a safety check said no) or ERRORED (it could not be prepared). Once anything
-    /// may have been injected, an abort or error passes through ROLLING_BACK.
+    /// may have been injected, an abort or error passes through ROLLING_BACK; the one
+    /// exception is RUNNING to ERRORED, for a run that recovered but cannot be judged.
     pub fn can_become(self, next: RunStatus) -> bool {
         use RunStatus::*;
         matches!(
             (self, next),
             (Pending, Running | Aborted | Errored)
-                | (Running, RollingBack | Passed | Failed)
+                | (Running, RollingBack | Passed | Failed | Errored)
                 | (RollingBack, Aborted | Errored | Failed)
         )
     }
@@ -114,6 +115,63 @@ impl Sample {
     }
 }
 
+/// What is left of samples dropped to keep the record small (DynamoDB items are limited to
+/// 400 KB): how many there were and how many were healthy, so availability stays exact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleSummary {
+    pub count: u64,
+    pub healthy: u64,
+}
+
+/// How far a fault has got. The record is written before the action, so a crash in between
+/// leaves `Pending`, which recovery treats as possibly injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UndoState {
+    /// About to act; the action may or may not have happened.
+    Pending,
+    Injected,
+    Undone,
+    /// The action has no undo (terminate, reboot); nothing to do on recovery.
+    NothingToUndo,
+    /// The undo was tried and failed; the error says why.
+    UndoFailed,
+}
+
+/// The undo record of one fault: what was done to what, and what reverses it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoRecord {
+    pub fault: String,
+    pub action: String,
+    pub state: UndoState,
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// The SSM command id, FIS experiment id or previous alarm state the undo needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_at: Option<DateTime<Utc>>,
+    /// When the fault stopped acting: its undo, or its injection for faults without undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A notification and whether it went out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationRecord {
+    pub subject: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// The judgement of a finished run, with every reason behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -134,18 +192,36 @@ pub struct RunRecord {
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub phases: BTreeMap<Phase, PhaseTimes>,
-    /// Instances locked and acted on.
+    /// Instances locked and acted on, by target name.
     #[serde(default)]
-    pub targets: Vec<String>,
+    pub targets: BTreeMap<String, Vec<String>>,
     /// Probe readings before any fault.
     #[serde(default)]
     pub baseline: Vec<ProbeReading>,
+    /// Observation samples, newest last; older ones are folded into `earlier_samples`.
     #[serde(default)]
     pub samples: Vec<Sample>,
+    #[serde(default)]
+    pub earlier_samples: SampleSummary,
+    /// Steady-state checks made while recovering.
+    #[serde(default)]
+    pub recovery_checks: Vec<Sample>,
+    /// One record per fault, in injection order.
+    #[serde(default)]
+    pub undo: Vec<UndoRecord>,
+    /// The RTO of the experiment's dependency, when known (from its playbook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// Every notification tried, sent or not.
+    #[serde(default)]
+    pub notifications: Vec<NotificationRecord>,
+    /// When recovery concluded (steady state regained, timed out, or rolled back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_ended_at: Option<DateTime<Utc>>,
     /// Why the run stopped early, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
@@ -169,11 +245,17 @@ impl RunRecord {
             created_at: now,
             updated_at: now,
             phases: BTreeMap::new(),
-            targets: Vec::new(),
+            targets: BTreeMap::new(),
             baseline: Vec::new(),
             samples: Vec::new(),
+            earlier_samples: SampleSummary::default(),
+            recovery_checks: Vec::new(),
+            undo: Vec::new(),
+            rto_seconds: None,
             recovery_seconds: None,
             verdict: None,
+            notifications: Vec::new(),
+            recovery_ended_at: None,
             stop_reason: None,
             version: 0,
         }
@@ -236,13 +318,63 @@ impl RunRecord {
         Ok(())
     }
 
-    /// Share of observed samples in which every probe was within tolerance, in percent.
+    /// Share of observed samples in which every probe was within tolerance, in percent,
+    /// counting the samples folded into `earlier_samples`.
     pub fn availability_percent(&self) -> Option<f64> {
-        if self.samples.is_empty() {
+        let count = self.earlier_samples.count + self.samples.len() as u64;
+        if count == 0 {
             return None;
         }
-        let healthy = self.samples.iter().filter(|s| s.is_healthy()).count();
-        Some(healthy as f64 * 100.0 / self.samples.len() as f64)
+        let healthy = self.earlier_samples.healthy
+            + self.samples.iter().filter(|s| s.is_healthy()).count() as u64;
+        Some(healthy as f64 * 100.0 / count as f64)
+    }
+
+    /// Every locked instance, over all targets.
+    pub fn all_targets(&self) -> Vec<String> {
+        self.targets.values().flatten().cloned().collect()
+    }
+
+    /// Appends an observation sample, folding the oldest into the summary beyond `keep`.
+    pub fn push_sample(&mut self, sample: Sample, keep: usize) {
+        self.samples.push(sample);
+        while self.samples.len() > keep.max(1) {
+            let oldest = self.samples.remove(0);
+            self.earlier_samples.count += 1;
+            self.earlier_samples.healthy += u64::from(oldest.is_healthy());
+        }
+    }
+
+    /// When the last fault stopped acting, if every fault has.
+    pub fn faults_ended_at(&self) -> Option<DateTime<Utc>> {
+        self.undo
+            .iter()
+            .map(|u| u.ended_at)
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()
+    }
+
+    /// Seconds from the end of the faults until the steady state was regained for good: the
+    /// first healthy check after the last unhealthy one. Zero when it never broke after the
+    /// faults ended; `None` when it is not regained (or the faults never ended). Resolution is
+    /// the sample and check interval.
+    pub fn measured_recovery_seconds(&self) -> Option<f64> {
+        let ended = self.faults_ended_at()?;
+        let mut checks: Vec<&Sample> = self
+            .samples
+            .iter()
+            .chain(&self.recovery_checks)
+            .filter(|s| s.at >= ended)
+            .collect();
+        checks.sort_by_key(|s| s.at);
+        match checks.iter().rposition(|s| !s.is_healthy()) {
+            None => Some(0.0),
+            Some(last_bad) => {
+                let regained = checks.get(last_bad + 1)?;
+                Some((regained.at - ended).num_milliseconds() as f64 / 1000.0)
+            }
+        }
     }
 }
 
@@ -288,6 +420,7 @@ mod tests {
             (Running, RollingBack),
             (Running, Passed),
             (Running, Failed),
+            (Running, Errored),
             (RollingBack, Aborted),
             (RollingBack, Errored),
             (RollingBack, Failed),
@@ -355,6 +488,76 @@ mod tests {
             });
         }
         assert_eq!(run.availability_percent(), Some(75.0));
+        let mut bounded = record();
+        for (i, healthy) in [false, true, true, false, true].into_iter().enumerate() {
+            bounded.push_sample(sample(i as i64, healthy), 2);
+        }
+        assert_eq!(bounded.samples.len(), 2);
+        assert_eq!(
+            bounded.earlier_samples,
+            SampleSummary {
+                count: 3,
+                healthy: 2
+            }
+        );
+        assert_eq!(bounded.availability_percent(), Some(60.0));
+    }
+
+    fn sample(secs: i64, healthy: bool) -> Sample {
+        let reading = ProbeReading {
+            probe: "p".into(),
+            within_tolerance: healthy,
+            value: None,
+            detail: String::new(),
+        };
+        Sample {
+            at: at(secs),
+            readings: vec![reading],
+        }
+    }
+
+    fn ended_fault(secs: Option<i64>) -> UndoRecord {
+        UndoRecord {
+            fault: "f".into(),
+            action: "ec2-terminate".into(),
+            state: UndoState::NothingToUndo,
+            targets: vec![],
+            handle: None,
+            injected_at: secs.map(at),
+            ended_at: secs.map(at),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn recovery_runs_from_the_end_of_the_faults_to_the_first_healthy_check_for_good() {
+        let mut run = record();
+        run.undo.push(ended_fault(Some(100)));
+        run.samples = vec![
+            sample(90, true),
+            sample(130, false),
+            sample(160, true),
+            sample(190, false),
+        ];
+        run.recovery_checks = vec![sample(220, false), sample(250, true), sample(280, true)];
+        assert_eq!(run.measured_recovery_seconds(), Some(150.0));
+    }
+
+    #[test]
+    fn recovery_is_zero_when_the_steady_state_held_and_none_when_not_regained() {
+        let mut run = record();
+        run.undo.push(ended_fault(Some(100)));
+        run.samples = vec![sample(130, true), sample(160, true)];
+        assert_eq!(run.measured_recovery_seconds(), Some(0.0));
+        run.recovery_checks = vec![sample(190, false)];
+        assert_eq!(run.measured_recovery_seconds(), None);
+        run.undo.push(ended_fault(None));
+        run.recovery_checks = vec![sample(220, true)];
+        assert_eq!(
+            run.measured_recovery_seconds(),
+            None,
+            "a fault that never ended"
+        );
     }
 
     #[test]
