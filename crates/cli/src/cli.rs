@@ -50,6 +50,12 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Alarm-driven failover: rehearse it (`drill`), read its ledger (`history`), check and
+    /// publish policy files.
+    Failover {
+        #[command(subcommand)]
+        action: crate::commands::failover::FailoverAction,
+    },
     /// Run the local AWS sandbox (moto on 127.0.0.1) for trying gameday without an account.
     Sandbox {
         #[command(subcommand)]

@@ -77,6 +77,45 @@ fn validate_accepts_the_examples_and_lists_every_invalid_file() {
 }
 
 #[test]
+fn validate_checks_failover_policy_files_beside_experiments() {
+    let all = gameday(&[
+        "validate",
+        "examples/bookstore/api-instance-failure.yaml",
+        "examples/bookstore/failover.yaml",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    assert_eq!(json(&all)["valid"].as_array().unwrap().len(), 2);
+
+    let policies = std::fs::read_to_string(format!("{ROOT}/examples/bookstore/failover.yaml"))
+        .unwrap()
+        .replacen("  environment: staging", "  environmnt: staging", 1);
+    let dir = std::env::temp_dir().join(format!("gameday-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("failover.yaml");
+    std::fs::write(&broken, policies).unwrap();
+    let output = gameday(&["validate", broken.to_str().unwrap(), "--output", "json"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    let typo = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "metadata.environmnt")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        typo["fix"].as_str().unwrap().contains("environment"),
+        "{typo}"
+    );
+}
+
+#[test]
 fn schema_is_json_schema_of_the_experiment() {
     let output = gameday(&["schema"]);
     assert!(output.status.success());

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub(crate) mod failover;
 mod plan;
 mod sandbox;
 mod schema;
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Schema => schema::run(),
         Command::Plan { file, aws } => plan::run(&file, &aws, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
+        Command::Failover { action } => failover::run(action, format).await,
     }
 }
 

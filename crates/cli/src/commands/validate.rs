@@ -1,9 +1,12 @@
-//! `gameday validate FILE...`
+//! `gameday validate FILE...`: experiment files, and failover policy files (`kind:
+//! FailoverPolicies`), so one glob over a service's folder checks everything in it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gameday_core::diagnostics::Diagnostic;
+use gameday_core::failover::load_failover_file;
+use gameday_core::source::parse_document;
 use gameday_core::spec::{Experiment, check_unique_experiment_names, load_experiment};
 use serde::Serialize;
 
@@ -22,10 +25,12 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         errors: Vec::new(),
     };
     let mut loaded: Vec<(String, Experiment)> = Vec::new();
+    let mut policy_files = Vec::new();
     for file in files {
         let name = file.display().to_string();
-        match read_experiment(file) {
-            Ok(experiment) => loaded.push((name, experiment)),
+        match read_file(file) {
+            Ok(Document::Experiment(experiment)) => loaded.push((name, *experiment)),
+            Ok(Document::FailoverPolicies) => policy_files.push(name),
             Err(errors) => report.errors.extend(errors),
         }
     }
@@ -35,6 +40,7 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         .iter()
         .map(|(f, _)| f.clone())
         .filter(|f| !invalid.contains(&f.as_str()))
+        .chain(policy_files)
         .collect();
     report.errors.extend(duplicates);
     emit(format, &report, |report| {
@@ -59,17 +65,43 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
 }
 
+/// What a file passed to `validate` turned out to hold.
+enum Document {
+    Experiment(Box<Experiment>),
+    FailoverPolicies,
+}
+
+/// The `kind` that marks a failover policy file; every other file is read as an experiment.
+const FAILOVER_KIND: &str = "FailoverPolicies";
+
+fn read_file(file: &Path) -> Result<Document, Vec<Diagnostic>> {
+    let name = file.display().to_string();
+    let text = read_text(file)?;
+    let is_failover = parse_document(&text).is_ok_and(|document| {
+        document.value.get("kind").and_then(|k| k.as_str()) == Some(FAILOVER_KIND)
+    });
+    if is_failover {
+        load_failover_file(&name, &text).map(|_| Document::FailoverPolicies)
+    } else {
+        load_experiment(&name, &text).map(|experiment| Document::Experiment(Box::new(experiment)))
+    }
+}
+
 /// Reads and loads one experiment file; an unreadable file is reported like any other error.
 pub fn read_experiment(file: &Path) -> Result<Experiment, Vec<Diagnostic>> {
     let name = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|error| {
+    load_experiment(&name, &read_text(file)?)
+}
+
+/// The text of `file`, or a located error saying why it cannot be read.
+pub fn read_text(file: &Path) -> Result<String, Vec<Diagnostic>> {
+    std::fs::read_to_string(file).map_err(|error| {
         vec![Diagnostic::at(
-            &name,
+            &file.display().to_string(),
             None,
             "",
             format!("cannot read the file: {error}"),
             "check the path and its permissions",
         )]
-    })?;
-    load_experiment(&name, &text)
+    })
 }

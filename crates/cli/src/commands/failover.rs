@@ -1,0 +1,360 @@
+//! `gameday failover drill|history|validate|schema|publish`: rehearse the alarm-driven
+//! failover of a service and read its ledger.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+use failover::{Deps, FailoverReport, FilePolicies, SystemTimer, eventbridge_alarm_event};
+use gameday_aws::alarms::AlarmWriter;
+use gameday_aws::buckets::S3Buckets;
+use gameday_aws::config::load_sdk_config;
+use gameday_aws::database::RdsFailover;
+use gameday_aws::dns::Route53Dns;
+use gameday_aws::launch::Ec2Failover;
+use gameday_aws::ledger::{DynamoLedger, FailoverLedger, PolicyStore};
+use gameday_aws::{AwsClients, SdkSettings};
+use gameday_core::failover::{
+    FailoverFile, LedgerEntry, Outcome, StepStatus, failover_schema, load_failover_file,
+};
+
+use super::validate::read_text;
+use crate::cli::{AwsArgs, OutputFormat};
+use crate::output::emit;
+
+const DEFAULT_FILE: &str = "examples/bookstore/failover.yaml";
+
+#[derive(Debug, Subcommand)]
+pub enum FailoverAction {
+    /// Rehearse a service's failover: force its alarm to ALARM (SetAlarmState), deliver the
+    /// alarm event to the failover handler in this process, show each step as it happens, and
+    /// print the ledger entry with the RTO verdict. Runs against AWS_ENDPOINT_URL /
+    /// --endpoint-url (the sandbox) or the account of your credentials (use a staging one).
+    /// Exit 0 when the service failed over or was restored within its RTO, 1 otherwise.
+    Drill {
+        /// The service, as named in the policy file (e.g. bookstore-api).
+        service: String,
+        /// The failover policy file.
+        #[arg(long, short, default_value = DEFAULT_FILE)]
+        file: PathBuf,
+        /// DynamoDB table for the ledger and the lock.
+        #[arg(long, env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]
+        table_name: String,
+        /// SNS topic for the failover message when the file names none.
+        #[arg(long, env = "TOPIC_ARN")]
+        topic_arn: Option<String>,
+        /// Deliver the event without forcing the alarm first.
+        #[arg(long)]
+        no_set_alarm: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Show a service's failover ledger, newest first.
+    History {
+        service: String,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]
+        table_name: String,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Check failover policy files and list every error (exit 1 when any file is invalid).
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of failover policy files.
+    Schema,
+    /// Store a policy file's policies in the table, where the failover function reads them
+    /// (one item per alarm).
+    Publish {
+        #[arg(default_value = DEFAULT_FILE)]
+        file: PathBuf,
+        #[arg(long, env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]
+        table_name: String,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+pub async fn run(action: FailoverAction, format: OutputFormat) -> ExitCode {
+    match action {
+        FailoverAction::Drill {
+            service,
+            file,
+            table_name,
+            topic_arn,
+            no_set_alarm,
+            aws,
+        } => {
+            drill(
+                &service,
+                &file,
+                &table_name,
+                topic_arn,
+                !no_set_alarm,
+                &aws,
+                format,
+            )
+            .await
+        }
+        FailoverAction::History {
+            service,
+            limit,
+            table_name,
+            aws,
+        } => history(&service, limit, &table_name, &aws, format).await,
+        FailoverAction::Validate { files } => validate(&files, format),
+        FailoverAction::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(failover_schema()).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        FailoverAction::Publish {
+            file,
+            table_name,
+            aws,
+        } => publish(&file, &table_name, &aws, format).await,
+    }
+}
+
+fn read_file(file: &Path) -> Result<FailoverFile, Vec<String>> {
+    let name = file.display().to_string();
+    let text = read_text(file)
+        .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    load_failover_file(&name, &text)
+        .map_err(|errors| errors.iter().map(|e| e.to_string()).collect())
+}
+
+fn settings(aws: &AwsArgs) -> SdkSettings {
+    SdkSettings {
+        endpoint_url: aws.endpoint_url.clone(),
+        region: aws.region.clone(),
+    }
+}
+
+fn validate(files: &[PathBuf], format: OutputFormat) -> ExitCode {
+    let mut problems = Vec::new();
+    for file in files {
+        if let Err(errors) = read_file(file) {
+            problems.extend(errors);
+        }
+    }
+    let report = serde_json::json!({"valid": problems.is_empty(), "errors": problems});
+    emit(format, &report, |_| {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        if problems.is_empty() {
+            println!("{} failover file(s) valid", files.len());
+        }
+    });
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn drill(
+    service: &str,
+    file: &Path,
+    table: &str,
+    topic_arn: Option<String>,
+    set_alarm: bool,
+    aws: &AwsArgs,
+    format: OutputFormat,
+) -> ExitCode {
+    let policies = match read_file(file) {
+        Ok(policies) => policies,
+        Err(errors) => {
+            errors.iter().for_each(|e| eprintln!("{e}"));
+            return ExitCode::from(super::EXIT_ERROR);
+        }
+    };
+    let Some(policy) = policies.policy_for_service(service).cloned() else {
+        let known: Vec<&str> = policies
+            .policies
+            .iter()
+            .map(|p| p.service.as_str())
+            .collect();
+        return super::fail(format!(
+            "{} has no policy for service `{service}`; it has: {}",
+            file.display(),
+            known.join(", ")
+        ));
+    };
+    let alarm = policy.alarms[0].clone();
+    let config = load_sdk_config(&settings(aws)).await;
+    let region = config
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-west-2".into());
+    let clients = AwsClients::new(&config, table);
+    let text = format == OutputFormat::Text;
+    if text {
+        println!(
+            "drill: {service} ({} procedure, dependency {}, RTO {})",
+            policy.procedure.kind(),
+            policy.dependency,
+            policy.rto
+        );
+    }
+    if set_alarm {
+        let reason = format!("gameday failover drill of {service}");
+        if let Err(error) = clients
+            .alarms
+            .set_alarm_state(&alarm, "ALARM", &reason)
+            .await
+        {
+            return super::fail(format!(
+                "could not set alarm {alarm} to ALARM: {error}; create the alarm (on the sandbox: `gameday sandbox seed`) or pass --no-set-alarm"
+            ));
+        }
+        if text {
+            println!("  alarm {alarm} set to ALARM");
+        }
+    }
+    let alarm_at = chrono::Utc::now();
+    let event = eventbridge_alarm_event(
+        &alarm,
+        &region,
+        "123456789012",
+        alarm_at,
+        "gameday failover drill",
+    );
+    let observer: failover::StepObserver = Arc::new(move |_entry: &LedgerEntry, step| {
+        if text {
+            let mark = match step.status {
+                StepStatus::Done => "ok",
+                StepStatus::Skipped => "--",
+                StepStatus::Failed => "!!",
+            };
+            println!(
+                "  {} [{mark}] {:<20} {}",
+                step.at.format("%H:%M:%S%.3f"),
+                step.step.as_str(),
+                step.detail
+            );
+        }
+    });
+    let deps = Deps {
+        compute: Ec2Failover::from_config(&config),
+        dns: Route53Dns::from_config(&config),
+        ledger: DynamoLedger::from_config(&config, table),
+        notifier: clients.notifier.clone(),
+        http: clients.http.clone(),
+        database: RdsFailover::from_config(&config),
+        buckets: S3Buckets::from_config(&config),
+        timer: Arc::new(SystemTimer),
+        default_topic: topic_arn,
+        observer: Some(observer),
+    };
+    let report: FailoverReport = match deps.handle(&FilePolicies(policies), &event).await {
+        Ok(report) => report,
+        Err(error) => return super::fail(format!("{}: {error}", error.asl_name())),
+    };
+    let Some(entry) = report.entries.first() else {
+        return super::fail(format!(
+            "the handler did nothing: {}",
+            report.ignored.join("; ")
+        ));
+    };
+    emit(format, &report, |_| print_verdict(entry));
+    let passed = matches!(entry.outcome, Outcome::FailedOver | Outcome::Restored)
+        && entry.rto.as_ref().is_none_or(|r| r.met);
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_verdict(entry: &LedgerEntry) {
+    println!();
+    println!("{}", entry.summary());
+    if let (Some(old), Some(new)) = (&entry.old_record, &entry.new_record) {
+        println!(
+            "  DNS {} {} -> {}",
+            new.record_type,
+            old.values.join(", "),
+            new.values.join(", ")
+        );
+    }
+    match &entry.rto {
+        Some(rto) => println!(
+            "  RTO verdict: {} (measured {:.1} s from the alarm to the change INSYNC, objective {:.0} s)",
+            if rto.met { "MET" } else { "MISSED" },
+            rto.measured_seconds,
+            rto.objective_seconds
+        ),
+        None => println!("  RTO verdict: not measured ({})", entry.outcome),
+    }
+}
+
+async fn history(
+    service: &str,
+    limit: usize,
+    table: &str,
+    aws: &AwsArgs,
+    format: OutputFormat,
+) -> ExitCode {
+    let config = load_sdk_config(&settings(aws)).await;
+    let ledger = DynamoLedger::from_config(&config, table);
+    let entries = match ledger.entries(service, limit).await {
+        Ok(entries) => entries,
+        Err(error) => return super::fail(error),
+    };
+    emit(format, &entries, |entries| {
+        if entries.is_empty() {
+            println!("no failover of {service} is recorded in table {table}");
+        }
+        for entry in entries {
+            let rto = entry.rto.as_ref().map_or("-".to_string(), |r| r.verdict());
+            println!(
+                "{}  {:<11}  RTO {:<24}  {}",
+                entry.received_at.format("%Y-%m-%d %H:%M:%S"),
+                entry.outcome.as_str(),
+                rto,
+                entry.failover_id
+            );
+            if let Some(failure) = &entry.failure {
+                println!("    failed at {}: {}", failure.step, failure.error);
+            }
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+async fn publish(file: &Path, table: &str, aws: &AwsArgs, format: OutputFormat) -> ExitCode {
+    let policies = match read_file(file) {
+        Ok(policies) => policies,
+        Err(errors) => {
+            errors.iter().for_each(|e| eprintln!("{e}"));
+            return ExitCode::from(super::EXIT_ERROR);
+        }
+    };
+    let config = load_sdk_config(&settings(aws)).await;
+    let store = DynamoLedger::from_config(&config, table);
+    for policy in &policies.policies {
+        if let Err(error) = store.put_policy(&policies.resolved(policy)).await {
+            return super::fail(error);
+        }
+    }
+    let services: Vec<&str> = policies
+        .policies
+        .iter()
+        .map(|p| p.service.as_str())
+        .collect();
+    emit(
+        format,
+        &serde_json::json!({"table": table, "services": services}),
+        |_| println!("stored the policies of {} in {table}", services.join(", ")),
+    );
+    ExitCode::SUCCESS
+}
