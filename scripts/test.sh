@@ -7,12 +7,14 @@ ensure_rust
 ensure_python
 
 TOOLS_VENV="$GAMEDAY_TOOLS_DIR/venv-$(cat scripts/requirements-tools.txt crates/sandbox/python/requirements*.txt | sha256sum | cut -c1-12)"
-if [ ! -x "$TOOLS_VENV/bin/cfn-lint" ]; then
+# Built in place (console scripts hard-code their venv's path, so a venv cannot be moved);
+# the marker says the install finished.
+if [ ! -f "$TOOLS_VENV/.installed" ]; then
   say "installing pinned test tools into $TOOLS_VENV"
-  rm -rf "$TOOLS_VENV.partial" && python3 -m venv "$TOOLS_VENV.partial"
-  "$TOOLS_VENV.partial/bin/pip" install --disable-pip-version-check -q \
+  rm -rf "$TOOLS_VENV" && python3 -m venv "$TOOLS_VENV"
+  "$TOOLS_VENV/bin/pip" install --disable-pip-version-check -q \
     -r scripts/requirements-tools.txt -r crates/sandbox/python/requirements.txt -r crates/sandbox/python/requirements-dev.txt
-  mv "$TOOLS_VENV.partial" "$TOOLS_VENV"
+  touch "$TOOLS_VENV/.installed"
 fi
 
 say "cargo fmt --check"

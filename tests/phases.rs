@@ -4,26 +4,25 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use gameday_aws::SdkSettings;
 use gameday_aws::instances::InstanceDirectory;
 use gameday_aws::parameters::{DEFAULT_KILL_SWITCH_PARAMETER, ParameterStore};
 use gameday_aws::runs::{LockStore, RunStore};
-use gameday_aws::sandbox_seed::{BookstoreFleet, seed_bookstore};
+use gameday_aws::sandbox_seed::BookstoreFleet;
 use gameday_core::clock::ManualClock;
 use gameday_core::run::{Phase, RunRecord, RunStatus, UndoState};
 use gameday_core::spec::InstanceSelector;
-use gameday_e2e::{SnsEnvelope, TestSandbox, receive_json, subscribe_queue};
+use gameday_e2e::bookstore::{
+    API_RTO_SECONDS, Bookstore, TABLE, api_experiment, tuesday_afternoon,
+};
+use gameday_e2e::{SnsEnvelope, TestSandbox, receive_json};
 use gameday_phases::lambda::AwsPorts;
 use gameday_phases::state::{ObserveDecision, RecoverDecision};
 use gameday_phases::{PhaseConfig, PhaseError, Ports, RunState};
 use prepare::PrepareInput;
 use serde_json::{Value, json};
 use validate::{CaughtError, ValidateInput};
-
-const TABLE: &str = "gameday";
-/// The API's RTO in the Bookstore playbook: 12 hours.
-const API_RTO_SECONDS: f64 = 43_200.0;
 
 struct World {
     sandbox: TestSandbox,
@@ -33,29 +32,18 @@ struct World {
     fleet: BookstoreFleet,
 }
 
-/// A sandbox with the Bookstore fleet, the API's DNS record on the instance without the
-/// opt-in tag, a topic with a queue subscribed, and a clock set to a Tuesday afternoon.
+/// The Bookstore world with ports on a manual clock set to a Tuesday afternoon.
 async fn world() -> World {
-    let sandbox = TestSandbox::start().await;
-    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), TABLE)
-        .await
-        .unwrap();
-    point_api_record_at(&sandbox, &fleet.not_opted_in[0]).await;
-    let topic = aws_sdk_sns::Client::new(&sandbox.config)
-        .create_topic()
-        .name("gameday")
-        .send()
-        .await
-        .unwrap();
-    let topic_arn = topic.topic_arn().unwrap().to_string();
-    let queue_url = subscribe_queue(&sandbox.config, &topic_arn).await;
-    let start = DateTime::parse_from_rfc3339("2026-11-24T18:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
+    let Bookstore {
+        sandbox,
+        fleet,
+        topic_arn,
+        queue_url,
+    } = Bookstore::start().await;
     let ports = AwsPorts::load(
         &SdkSettings::sandbox(sandbox.endpoint_url()),
         TABLE,
-        ManualClock::new(start),
+        ManualClock::new(tuesday_afternoon()),
     )
     .await;
     let config = PhaseConfig {
@@ -69,56 +57,6 @@ async fn world() -> World {
         queue_url,
         fleet,
     }
-}
-
-async fn point_api_record_at(sandbox: &TestSandbox, instance_id: &str) {
-    let ec2 = aws_sdk_ec2::Client::new(&sandbox.config);
-    let described = ec2
-        .describe_instances()
-        .instance_ids(instance_id)
-        .send()
-        .await
-        .unwrap();
-    let address = described.reservations()[0].instances()[0]
-        .private_ip_address()
-        .unwrap()
-        .to_string();
-    let route53 = aws_sdk_route53::Client::new(&sandbox.config);
-    let zone = route53
-        .create_hosted_zone()
-        .name("bookstore.example.com")
-        .caller_reference("gameday-test")
-        .send()
-        .await
-        .unwrap();
-    let zone_id = zone.hosted_zone().unwrap().id().to_string();
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
-    let record = ResourceRecordSet::builder()
-        .name("api.bookstore.example.com")
-        .r#type(RrType::A)
-        .ttl(60)
-        .resource_records(ResourceRecord::builder().value(address).build().unwrap())
-        .build()
-        .unwrap();
-    let change = Change::builder()
-        .action(ChangeAction::Upsert)
-        .resource_record_set(record)
-        .build()
-        .unwrap();
-    route53
-        .change_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
-        .send()
-        .await
-        .unwrap();
-}
-
-fn api_experiment() -> Value {
-    let text = include_str!("../examples/bookstore/api-instance-failure.yaml");
-    serde_json::to_value(gameday_core::spec::load_experiment("api.yaml", text).unwrap()).unwrap()
 }
 
 fn input(experiment: Value, run_id: &str) -> PrepareInput {
@@ -500,7 +438,7 @@ async fn a_fault_that_fails_half_way_is_undone_only_where_it_acted_and_recover_t
     assert_eq!(after_first.undo[0].state, UndoState::Undone);
     assert_eq!(
         after_first.undo[1].state,
-        UndoState::Undone,
+        UndoState::NothingToUndo,
         "the FIS fault never started: nothing to stop"
     );
 

@@ -1,5 +1,7 @@
 //! Shared set-up for the sandbox tests: a running sandbox and SDK configuration pointing at it.
 
+pub mod bookstore;
+
 use aws_config::SdkConfig;
 use gameday_aws::config::load_sdk_config;
 use gameday_aws::{AwsClients, SdkSettings};

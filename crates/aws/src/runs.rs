@@ -33,6 +33,12 @@ pub trait RunStore {
     /// Writes `record` if the stored version is still `record.version`, then bumps the version.
     fn save_run(&self, record: &mut RunRecord)
     -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// The newest `limit` runs of `experiment`, newest first.
+    fn recent_runs(
+        &self,
+        experiment: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RunRecord>, AwsError>> + Send;
 }
 
 pub trait LockStore {
@@ -163,6 +169,22 @@ impl DynamoRunStore {
         Ok(())
     }
 
+    /// The run stored in `item` (its JSON `record` attribute).
+    fn record_of(
+        item: &HashMap<String, AttributeValue>,
+        run_id: &str,
+    ) -> Result<RunRecord, AwsError> {
+        let corrupt = |message: String| AwsError::Corrupt {
+            what: format!("run {run_id}"),
+            message,
+        };
+        let json = item
+            .get("record")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| corrupt("no `record` attribute".into()))?;
+        serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))
+    }
+
     fn run_item(record: &RunRecord) -> Result<HashMap<String, AttributeValue>, AwsError> {
         let json = serde_json::to_string(record).map_err(|e| AwsError::Corrupt {
             what: format!("run {}", record.run_id),
@@ -216,20 +238,37 @@ impl RunStore for DynamoRunStore {
             .send()
             .await
             .map_err(|e| from_sdk("dynamodb", "GetItem", e))?;
-        let Some(item) = output.item() else {
-            return Ok(None);
-        };
-        let corrupt = |message: String| AwsError::Corrupt {
-            what: format!("run {run_id}"),
-            message,
-        };
-        let json = item
-            .get("record")
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| corrupt("no `record` attribute".into()))?;
-        serde_json::from_str(json)
-            .map(Some)
-            .map_err(|e| corrupt(e.to_string()))
+        output
+            .item()
+            .map(|item| Self::record_of(item, run_id))
+            .transpose()
+    }
+
+    async fn recent_runs(
+        &self,
+        experiment: &str,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, AwsError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_EXPERIMENT_INDEX)
+            .key_condition_expression("gsi1pk = :experiment")
+            .expression_attribute_values(":experiment", s(format!("EXP#{experiment}")))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| from_sdk("dynamodb", "Query", e))?;
+        output
+            .items()
+            .iter()
+            .map(|item| {
+                let pk = item.get("pk").and_then(|v| v.as_s().ok());
+                Self::record_of(item, pk.map_or("?", |pk| pk.trim_start_matches("RUN#")))
+            })
+            .collect()
     }
 
     async fn save_run(&self, record: &mut RunRecord) -> Result<(), AwsError> {

@@ -140,3 +140,95 @@ async fn put_ok_alarm(cloudwatch: &aws_sdk_cloudwatch::Client, name: &str) -> Re
         .map_err(|e| from_sdk("cloudwatch", "SetAlarmState", e))?;
     Ok(())
 }
+
+/// The hosted zone and the API's A record the Bookstore experiments probe.
+pub const BOOKSTORE_ZONE: &str = "bookstore.example.com";
+pub const BOOKSTORE_API_RECORD: &str = "api.bookstore.example.com";
+
+/// Creates the Bookstore hosted zone with the API's A record pointing at `instance_id`'s
+/// private address (the seed points it at the instance without the opt-in tag, so the record
+/// keeps resolving to a running instance while experiments hit the others). Sandbox only, like
+/// `seed_bookstore`.
+pub async fn seed_api_record(
+    config: &SdkConfig,
+    endpoint_url: &str,
+    instance_id: &str,
+) -> Result<(), AwsError> {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    if !crate::config::is_loopback(endpoint_url) {
+        return Err(AwsError::Refused {
+            service: "gameday",
+            operation: "SeedBookstore",
+            code: "NotASandbox".into(),
+            message: format!("{endpoint_url} is not a loopback endpoint"),
+        });
+    }
+    let described = aws_sdk_ec2::Client::new(config)
+        .describe_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await
+        .map_err(|e| from_sdk("ec2", "DescribeInstances", e))?;
+    let address = described
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find_map(|i| i.private_ip_address())
+        .ok_or_else(|| AwsError::Refused {
+            service: "ec2",
+            operation: "DescribeInstances",
+            code: "NoAddress".into(),
+            message: format!("instance {instance_id} has no private address"),
+        })?
+        .to_string();
+    let route53 = aws_sdk_route53::Client::new(config);
+    let zone = route53
+        .create_hosted_zone()
+        .name(BOOKSTORE_ZONE)
+        .caller_reference(format!("gameday-seed-{instance_id}"))
+        .send()
+        .await
+        .map_err(|e| from_sdk("route53", "CreateHostedZone", e))?;
+    let zone_id = zone
+        .hosted_zone()
+        .map(|z| z.id().to_string())
+        .unwrap_or_default();
+    let built = |e: aws_sdk_route53::error::BuildError| AwsError::Refused {
+        service: "route53",
+        operation: "ChangeResourceRecordSets",
+        code: "Build".into(),
+        message: e.to_string(),
+    };
+    let record = ResourceRecordSet::builder()
+        .name(BOOKSTORE_API_RECORD)
+        .r#type(RrType::A)
+        .ttl(60)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(address)
+                .build()
+                .map_err(built)?,
+        )
+        .build()
+        .map_err(built)?;
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(record)
+        .build()
+        .map_err(built)?;
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change)
+                .build()
+                .map_err(built)?,
+        )
+        .send()
+        .await
+        .map_err(|e| from_sdk("route53", "ChangeResourceRecordSets", e))?;
+    Ok(())
+}

@@ -50,6 +50,37 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Run an experiment now: its state machine on the embedded engine, the phases in-process,
+    /// against the configured endpoint. Shows each state as it happens. Exit 0 on PASSED, 1 on
+    /// FAILED or ABORTED (refused, stopped by a stop condition or the kill switch), 2 on ERRORED.
+    Run {
+        /// The experiment file.
+        file: PathBuf,
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// Show one run from the table: status, verdict and reasons, recovery, faults and undo.
+    /// Exit codes as for `run`.
+    Status {
+        /// The run id (printed by `run`, listed by `history`).
+        run_id: String,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        table: TableArgs,
+    },
+    /// List the latest runs of an experiment, newest first.
+    History {
+        /// The experiment's `metadata.name`.
+        experiment: String,
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        table: TableArgs,
+    },
     /// Alarm-driven failover: rehearse it (`drill`), read its ledger (`history`), check and
     /// publish policy files.
     Failover {
@@ -76,6 +107,46 @@ pub struct AwsArgs {
     pub kill_switch_parameter: String,
 }
 
+impl AwsArgs {
+    pub fn settings(&self) -> gameday_aws::SdkSettings {
+        gameday_aws::SdkSettings {
+            endpoint_url: self.endpoint_url.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// DynamoDB table of runs, locks and the failover ledger.
+    #[arg(long = "table-name", env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// SNS topic for the run's messages (the experiment's `notify.topicArn` wins).
+    #[arg(long, env = "TOPIC_ARN")]
+    pub topic_arn: Option<String>,
+    /// Use this run id (default: the experiment name and a random suffix).
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// The dependency's RTO in seconds, for `successCriteria.withinRto`.
+    #[arg(long)]
+    pub rto_seconds: Option<f64>,
+    /// Waits cost no real time: rehearse a long experiment in seconds. Sandbox only (a
+    /// loopback endpoint); refused against a real account.
+    #[arg(long)]
+    pub virtual_clock: bool,
+    /// Start the deployed state machine instead and follow it (not supported yet).
+    #[arg(long = "aws")]
+    pub deployed: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SandboxAction {
     /// Start the sandbox in the background (installs pinned moto on first use) and print its endpoint.
@@ -85,7 +156,8 @@ pub enum SandboxAction {
     /// Show whether the sandbox runs, and where.
     Status,
     /// Create the Bookstore fleet in the running sandbox: five API instances (four opted in),
-    /// their alarms, the kill switch parameter and the table.
+    /// their alarms, the kill switch parameter, the table, and the API's DNS record in the
+    /// bookstore.example.com zone.
     Seed {
         /// DynamoDB table for runs and locks.
         #[arg(long, env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]

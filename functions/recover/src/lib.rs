@@ -139,7 +139,7 @@ async fn undo_one<P: Ports>(
         undo.state == UndoState::Pending && undo.error.is_some() && undo.handle.is_none();
     match &fault.action {
         FaultAction::Ec2Terminate(_) | FaultAction::Ec2Reboot(_) => Ok(UndoState::NothingToUndo),
-        _ if never_started => Ok(UndoState::Undone),
+        _ if never_started => Ok(UndoState::NothingToUndo),
         FaultAction::Ec2Stop(_) => ports.instance_actions().start(&undo.targets).await.map(|_| UndoState::Undone).map_err(|e| e.to_string()),
         FaultAction::FisExperiment(_) => match &undo.handle {
             Some(id) => ports.fis().stop_experiment(id).await.map(|_| UndoState::Undone).map_err(|e| e.to_string()),

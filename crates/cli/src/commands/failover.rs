@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use failover::{Deps, FailoverReport, FilePolicies, SystemTimer, eventbridge_alarm_event};
+use gameday_aws::AwsClients;
 use gameday_aws::alarms::AlarmWriter;
 use gameday_aws::buckets::S3Buckets;
 use gameday_aws::config::load_sdk_config;
@@ -14,7 +15,6 @@ use gameday_aws::database::RdsFailover;
 use gameday_aws::dns::Route53Dns;
 use gameday_aws::launch::Ec2Failover;
 use gameday_aws::ledger::{DynamoLedger, FailoverLedger, PolicyStore};
-use gameday_aws::{AwsClients, SdkSettings};
 use gameday_core::failover::{
     FailoverFile, LedgerEntry, Outcome, StepStatus, failover_schema, load_failover_file,
 };
@@ -131,13 +131,6 @@ fn read_file(file: &Path) -> Result<FailoverFile, Vec<String>> {
         .map_err(|errors| errors.iter().map(|e| e.to_string()).collect())
 }
 
-fn settings(aws: &AwsArgs) -> SdkSettings {
-    SdkSettings {
-        endpoint_url: aws.endpoint_url.clone(),
-        region: aws.region.clone(),
-    }
-}
-
 fn validate(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     let mut problems = Vec::new();
     for file in files {
@@ -190,7 +183,7 @@ async fn drill(
         ));
     };
     let alarm = policy.alarms[0].clone();
-    let config = load_sdk_config(&settings(aws)).await;
+    let config = load_sdk_config(&aws.settings()).await;
     let region = config
         .region()
         .map(|r| r.to_string())
@@ -304,7 +297,7 @@ async fn history(
     aws: &AwsArgs,
     format: OutputFormat,
 ) -> ExitCode {
-    let config = load_sdk_config(&settings(aws)).await;
+    let config = load_sdk_config(&aws.settings()).await;
     let ledger = DynamoLedger::from_config(&config, table);
     let entries = match ledger.entries(service, limit).await {
         Ok(entries) => entries,
@@ -339,7 +332,7 @@ async fn publish(file: &Path, table: &str, aws: &AwsArgs, format: OutputFormat) 
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
-    let config = load_sdk_config(&settings(aws)).await;
+    let config = load_sdk_config(&aws.settings()).await;
     let store = DynamoLedger::from_config(&config, table);
     for policy in &policies.policies {
         if let Err(error) = store.put_policy(&policies.resolved(policy)).await {

@@ -6,6 +6,9 @@ use crate::cli::{Cli, Command};
 
 pub(crate) mod failover;
 mod plan;
+mod progress;
+mod run;
+mod runs;
 mod sandbox;
 mod schema;
 mod validate;
@@ -19,6 +22,16 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Validate { files } => validate::run(&files, format),
         Command::Schema => schema::run(),
         Command::Plan { file, aws } => plan::run(&file, &aws, format).await,
+        Command::Run { file, args } => run::run(&file, &args, format).await,
+        Command::Status { run_id, aws, table } => {
+            runs::status(&run_id, &aws, &table.name, format).await
+        }
+        Command::History {
+            experiment,
+            limit,
+            aws,
+            table,
+        } => runs::history(&experiment, limit, &aws, &table.name, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use gameday_aws::alarms::AlarmReader;
 use gameday_aws::instances::InstanceDirectory;
 use gameday_aws::parameters::ParameterStore;
-use gameday_aws::{AwsClients, AwsError, SdkSettings};
+use gameday_aws::{AwsClients, AwsError};
 use gameday_core::faults::Undo;
 use gameday_core::plan::{KillSwitch, Plan, PlanFacts, build_plan};
 use gameday_core::spec::Experiment;
@@ -26,10 +26,7 @@ pub async fn run(file: &Path, aws: &AwsArgs, format: OutputFormat) -> ExitCode {
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
-    let settings = SdkSettings {
-        endpoint_url: aws.endpoint_url.clone(),
-        region: aws.region.clone(),
-    };
+    let settings = aws.settings();
     let clients = AwsClients::load(&settings, gameday_aws::runs::DEFAULT_TABLE_NAME).await;
     let facts = match gather_facts(&clients, &experiment, &aws.kill_switch_parameter).await {
         Ok(facts) => facts,

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use gameday_aws::SdkSettings;
 use gameday_aws::config::load_sdk_config;
-use gameday_aws::sandbox_seed::seed_bookstore;
+use gameday_aws::sandbox_seed::{BOOKSTORE_API_RECORD, seed_api_record, seed_bookstore};
 use serde_json::json;
 
 use crate::cli::{OutputFormat, SandboxAction};
@@ -77,7 +77,13 @@ async fn seed(table_name: &str, format: OutputFormat) -> ExitCode {
         Err(error) => return super::fail(error),
     };
     let config = load_sdk_config(&SdkSettings::sandbox(&state.endpoint_url)).await;
-    match seed_bookstore(&config, &state.endpoint_url, table_name).await {
+    let seeded = match seed_bookstore(&config, &state.endpoint_url, table_name).await {
+        Ok(fleet) => seed_api_record(&config, &state.endpoint_url, &fleet.not_opted_in[0])
+            .await
+            .map(|()| fleet),
+        Err(error) => Err(error),
+    };
+    match seeded {
         Ok(fleet) => {
             let report = json!({ "endpointUrl": state.endpoint_url, "optedIn": fleet.opted_in, "notOptedIn": fleet.not_opted_in });
             emit(format, &report, |_| {
@@ -86,6 +92,9 @@ async fn seed(table_name: &str, format: OutputFormat) -> ExitCode {
                 println!(
                     "  API instance without the opt-in tag: {}",
                     fleet.not_opted_in.join(", ")
+                );
+                println!(
+                    "  {BOOKSTORE_API_RECORD} A record on the instance without the opt-in tag"
                 );
             });
             ExitCode::SUCCESS

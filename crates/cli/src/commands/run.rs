@@ -1,0 +1,130 @@
+//! `gameday run FILE`: the experiment state machine on the embedded engine, the phase handlers
+//! in-process, against the configured endpoint (the sandbox or a real account).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::Utc;
+use gameday_aws::config::is_loopback;
+use gameday_aws::runs::RunStore;
+use gameday_core::clock::Clock;
+use gameday_engine::{Engine, EngineClock, Execution, RealClock, VirtualClock};
+use gameday_phases::PhaseConfig;
+use gameday_phases::lambda::AwsPorts;
+use gameday_runner::{Outcome, experiment_machine, phase_functions};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::progress::LiveProgress;
+use super::runs::print_record;
+use super::validate::{read_experiment, read_text};
+use crate::cli::{OutputFormat, RunArgs};
+use crate::output::emit;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunReport {
+    run_id: String,
+    execution: Execution,
+    record: Option<gameday_core::run::RunRecord>,
+}
+
+pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode {
+    if args.deployed {
+        return super::fail(
+            "--aws (start the deployed state machine and follow it) is not supported yet; \
+             run without --aws to use the embedded engine against the same account",
+        );
+    }
+    let experiment = match read_experiment(file) {
+        Ok(experiment) => experiment,
+        Err(errors) => {
+            for error in errors {
+                eprintln!("{error}");
+            }
+            return ExitCode::from(super::EXIT_ERROR);
+        }
+    };
+    // Prepare validates the document itself; it receives the file as written.
+    let document = match read_text(file)
+        .ok()
+        .and_then(|text| gameday_core::source::parse_document(&text).ok())
+    {
+        Some(document) => document.value,
+        None => return super::fail(format!("{}: cannot read the file again", file.display())),
+    };
+    let run_id = args.run_id.clone().unwrap_or_else(|| {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        format!("{}-{}", experiment.metadata.name, &id[..8])
+    });
+    let mut input = json!({"runId": run_id, "experiment": document});
+    if let Some(rto) = args.rto_seconds {
+        input["rtoSeconds"] = json!(rto);
+    }
+    let endpoint = args.aws.endpoint_url.as_deref();
+    let report = if args.virtual_clock {
+        if !endpoint.is_some_and(is_loopback) {
+            return super::fail(
+                "--virtual-clock only works against the local sandbox (a loopback --endpoint-url): \
+                 on a real account the faults would be undone before they had any effect",
+            );
+        }
+        execute(VirtualClock::new(Utc::now()), false, args, &run_id, input).await
+    } else {
+        execute(RealClock, true, args, &run_id, input).await
+    };
+    let report = match report {
+        Ok(report) => report,
+        Err(message) => return super::fail(message),
+    };
+    let outcome = Outcome::of(report.record.as_ref());
+    emit(format, &report, |report| match &report.record {
+        Some(record) => print_record(record),
+        None => println!(
+            "run {}: no run record was written ({}: {})",
+            report.run_id,
+            report.execution.error.as_deref().unwrap_or("?"),
+            report.execution.cause.as_deref().unwrap_or("")
+        ),
+    });
+    ExitCode::from(outcome.exit_code())
+}
+
+async fn execute<C>(
+    clock: C,
+    real_time: bool,
+    args: &RunArgs,
+    run_id: &str,
+    input: Value,
+) -> Result<RunReport, String>
+where
+    C: Clock + EngineClock + Clone + 'static,
+{
+    let machine = experiment_machine().map_err(|e| format!("the experiment state machine: {e}"))?;
+    let config = PhaseConfig {
+        topic_arn: args.topic_arn.clone(),
+        kill_switch_parameter: args.aws.kill_switch_parameter.clone(),
+        ..PhaseConfig::default()
+    };
+    let ports =
+        Arc::new(AwsPorts::load(&args.aws.settings(), &args.table.name, clock.clone()).await);
+    let functions = phase_functions(ports.clone(), Arc::new(config));
+    let progress = LiveProgress::new(real_time);
+    eprintln!("run {run_id}");
+    let execution = Engine::new(&functions, &clock)
+        .with_observer(&progress)
+        .execute(&machine, run_id, input)
+        .await;
+    let record = ports.clients.runs.get_run(run_id).await.map_err(|e| {
+        format!(
+            "the run ended ({:?}) but its record cannot be read: {e}",
+            execution.status
+        )
+    })?;
+    Ok(RunReport {
+        run_id: run_id.to_string(),
+        execution,
+        record,
+    })
+}
