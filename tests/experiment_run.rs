@@ -1,7 +1,7 @@
 //! The experiment state machine (`statemachines/experiment.asl.json`) on the embedded engine,
 //! the phases in-process, against the sandbox, under the virtual clock: a five-minute
 //! experiment runs in seconds. Each test checks the execution history, the run record and the
-//! SNS messages.
+//! SNS messages. The suite machine runs the experiment machine nested, as in the cloud.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -20,7 +20,7 @@ use gameday_engine::{
 };
 use gameday_phases::PhaseConfig;
 use gameday_phases::lambda::AwsPorts;
-use gameday_runner::{experiment_machine, phase_functions};
+use gameday_runner::{SuiteInvoker, experiment_machine, phase_functions, suite_machine};
 use serde_json::{Value, json};
 
 struct World {
@@ -290,4 +290,44 @@ async fn a_failing_inject_rolls_back_what_was_done_and_errors() {
     let messages = w.bookstore.messages(3).await;
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1].message["verdict"], "ERRORED");
+}
+
+#[tokio::test]
+async fn the_suite_runs_each_experiment_in_turn_and_fails_if_one_did_not_pass() {
+    let w = world().await;
+    let passing = api_experiment();
+    let mut failing = api_experiment();
+    failing["faults"] = json!([
+        {"name": "stop-one-api-instance", "duration": "PT2M", "action": {"type": "ec2-stop", "target": "api-instances"}},
+        {"name": "fis-missing-template", "duration": "PT2M", "action": {"type": "fis-experiment", "templateId": "EXTmissing0000"}}
+    ]);
+    let experiment = experiment_machine().unwrap();
+    let suite = SuiteInvoker {
+        phases: &w.functions,
+        experiment: &experiment,
+        clock: &w.clock,
+    };
+    let input = json!({"experiments": [
+        {"runId": "suite-pass", "experiment": passing, "rtoSeconds": API_RTO_SECONDS},
+        {"runId": "suite-inject", "experiment": failing, "rtoSeconds": API_RTO_SECONDS},
+    ]});
+    let execution = Engine::new(&suite, &w.clock)
+        .execute(&suite_machine().unwrap(), "suite", input)
+        .await;
+
+    assert_eq!(execution.status, ExecutionStatus::Failed);
+    assert_eq!(execution.error.as_deref(), Some("Gameday.SuiteFailed"));
+    let tally = execution
+        .history
+        .iter()
+        .find(|e| e.kind == "PassStateExited" && e.details["name"] == "Tally")
+        .expect("the verdicts were tallied");
+    let output = match &tally.details["output"] {
+        Value::String(text) => serde_json::from_str::<Value>(text).unwrap(),
+        other => other.clone(),
+    };
+    assert_eq!(output["verdicts"], json!(["PASSED", "NOT_PASSED"]));
+    assert_eq!(output["anyNotPassed"], true);
+    assert_eq!(w.record("suite-pass").await.status, RunStatus::Passed);
+    assert_eq!(w.record("suite-inject").await.status, RunStatus::Errored);
 }

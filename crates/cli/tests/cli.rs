@@ -3,7 +3,7 @@
 use std::process::{Command, Output};
 
 use gameday_aws::parameters::{DEFAULT_KILL_SWITCH_PARAMETER, ParameterStore};
-use gameday_aws::sandbox_seed::seed_bookstore;
+use gameday_aws::sandbox_seed::{seed_api_record, seed_bookstore};
 use gameday_e2e::TestSandbox;
 use serde_json::Value;
 
@@ -218,4 +218,106 @@ fn plan_reports_an_unreachable_endpoint_clearly() {
         stderr.contains("http://127.0.0.1:9") && stderr.contains("gameday sandbox status"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn run_exits_by_verdict_and_status_and_history_read_the_record() {
+    let sandbox = TestSandbox::start().await;
+    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+        .await
+        .unwrap();
+    seed_api_record(
+        &sandbox.config,
+        sandbox.endpoint_url(),
+        &fleet.not_opted_in[0],
+    )
+    .await
+    .unwrap();
+    let endpoint = sandbox.endpoint_url().to_string();
+    let file = "examples/bookstore/api-instance-failure.yaml";
+    let at = ["--endpoint-url", endpoint.as_str()];
+
+    let refused_on_aws = gameday(&[
+        "run",
+        file,
+        "--virtual-clock",
+        "--endpoint-url",
+        "https://ec2.example.com",
+    ]);
+    assert_eq!(refused_on_aws.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused_on_aws.stderr)
+            .contains("only works against the local sandbox")
+    );
+
+    let passed = gameday(
+        &[
+            &[
+                "run",
+                file,
+                "--virtual-clock",
+                "--run-id",
+                "cli-pass",
+                "--rto-seconds",
+                "43200",
+            ][..],
+            &at,
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        passed.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&passed.stderr),
+        String::from_utf8_lossy(&passed.stdout)
+    );
+    let progress = String::from_utf8_lossy(&passed.stderr);
+    assert!(
+        progress.contains("sample 10: done") && progress.contains("Validate"),
+        "{progress}"
+    );
+    assert!(String::from_utf8_lossy(&passed.stdout).contains("status    PASSED"));
+
+    sandbox
+        .clients("gameday")
+        .parameters
+        .put_parameter(DEFAULT_KILL_SWITCH_PARAMETER, "on")
+        .await
+        .unwrap();
+    let refused = gameday(
+        &[
+            &["run", file, "--virtual-clock", "--run-id", "cli-refused"][..],
+            &at,
+        ]
+        .concat(),
+    );
+    assert_eq!(refused.status.code(), Some(1), "ABORTED before start");
+
+    let status = gameday(&[&["status", "cli-refused", "--output", "json"][..], &at].concat());
+    assert_eq!(status.status.code(), Some(1));
+    let record = json(&status);
+    assert_eq!(record["status"], "ABORTED");
+    assert!(
+        record["stopReason"]
+            .as_str()
+            .unwrap()
+            .contains("kill switch"),
+        "{record}"
+    );
+
+    let history = gameday(
+        &[
+            &["history", "api-instance-failure", "--output", "json"][..],
+            &at,
+        ]
+        .concat(),
+    );
+    let runs: Vec<String> = json(&history)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(runs, ["cli-refused", "cli-pass"], "newest first");
 }

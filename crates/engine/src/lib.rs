@@ -28,6 +28,10 @@ pub use history::{HistoryEvent, Observer};
 pub use invoke::{LambdaEndpoint, LocalFunctions, TaskInvoker};
 pub use substitute::substitute;
 
+/// The Step Functions integration that starts a child execution and waits for its output
+/// (`Output` as JSON). The engine passes it to the [`TaskInvoker`] like any Task resource.
+pub const NESTED_EXECUTION: &str = "arn:aws:states:::states:startExecution.sync:2";
+
 /// Why a definition was refused: every problem found, each naming where it is.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}", .problems.join("\n"))]

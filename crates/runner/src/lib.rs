@@ -5,7 +5,9 @@
 pub mod definitions;
 pub mod functions;
 pub mod outcome;
+pub mod suite;
 
 pub use definitions::{experiment_machine, suite_machine};
 pub use functions::phase_functions;
 pub use outcome::Outcome;
+pub use suite::SuiteInvoker;

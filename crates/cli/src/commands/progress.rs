@@ -56,6 +56,8 @@ pub fn describe(event: &HistoryEvent) -> Option<String> {
         )
     };
     match event.kind.as_str() {
+        // Choices add a line per loop turn and nothing a person needs; the next state says it.
+        "ChoiceStateEntered" => None,
         kind if kind.ends_with("StateEntered") => Some(name.to_string()),
         "TaskSucceeded" => {
             let output = json_field(details, "output")?;
@@ -107,8 +109,9 @@ impl Observer for LiveProgress {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let elapsed = self.elapsed(event.timestamp);
         if let Some(line) = describe(event) {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "\r\x1b[K{elapsed:>8.1}s  {line}");
+            // On a terminal, first clear a Wait's bar.
+            let clear = if self.bars { "\r\x1b[K" } else { "" };
+            let _ = writeln!(std::io::stderr().lock(), "{clear}{elapsed:>8.1}s  {line}");
         }
     }
 
