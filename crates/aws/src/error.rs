@@ -23,7 +23,7 @@ pub enum AwsError {
     },
     /// Another run holds the lock on a target.
     #[error(
-        "target {target} is locked by run {holder} until {expires_at}; wait for that run to finish or release it with `gameday rollback {holder}`"
+        "target {target} is locked by run {holder} until {expires_at}; wait for that run to finish (`gameday status {holder}`); a lost run's locks expire by themselves"
     )]
     TargetLocked {
         target: String,

@@ -112,6 +112,16 @@ impl HandlerError {
     }
 }
 
+/// Lambda reports the ASL name as the error type, so callers match on it, not on a Rust type.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.asl_name().to_string(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
 /// A step that failed: where, and what the service said.
 pub(crate) type StepFailure = (Step, String);
 

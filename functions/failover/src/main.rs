@@ -61,11 +61,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (deps, file, table_policies) = (&deps, &file, &table_policies);
         async move {
-            let report = match file {
+            match file {
                 Some(file) => deps.handle(file, &event.payload).await,
                 None => deps.handle(table_policies, &event.payload).await,
-            };
-            report.map_err(|e| Error::from(format!("{}: {e}", e.asl_name())))
+            }
         }
     }))
     .await
