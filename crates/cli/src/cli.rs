@@ -81,6 +81,12 @@ pub enum Command {
         #[command(flatten)]
         table: TableArgs,
     },
+    /// Try any state machine definition on the embedded engine: `check` lists what it would
+    /// refuse, `run` executes it with canned Task results or a Lambda Invoke endpoint.
+    Sfn {
+        #[command(subcommand)]
+        action: crate::commands::sfn::SfnAction,
+    },
     /// Alarm-driven failover: rehearse it (`drill`), read its ledger (`history`), check and
     /// publish policy files.
     Failover {

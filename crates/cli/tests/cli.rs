@@ -321,3 +321,62 @@ async fn run_exits_by_verdict_and_status_and_history_read_the_record() {
         .collect();
     assert_eq!(runs, ["cli-refused", "cli-pass"], "newest first");
 }
+
+#[test]
+fn sfn_check_names_what_is_missing_and_sfn_run_follows_canned_results() {
+    let definition = "statemachines/experiment.asl.json";
+    let unsubstituted = gameday(&["sfn", "check", definition, "--output", "json"]);
+    assert_eq!(unsubstituted.status.code(), Some(1));
+    let problems = json(&unsubstituted)["problems"].to_string();
+    assert!(
+        problems.contains("PrepareFunctionArn") && problems.contains("--substitute"),
+        "{problems}"
+    );
+
+    let substitutions: Vec<String> = ["Prepare", "Inject", "Observe", "Recover", "Validate"]
+        .iter()
+        .map(|phase| format!("{phase}FunctionArn={}", phase.to_lowercase()))
+        .flat_map(|pair| ["--substitute".to_string(), pair])
+        .collect();
+    let args = |action: &str| -> Vec<String> {
+        let mut args = vec![
+            "sfn".to_string(),
+            action.to_string(),
+            definition.to_string(),
+        ];
+        args.extend(substitutions.iter().cloned());
+        args
+    };
+    let check = gameday(&args("check").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let mut run = args("run");
+    run.extend(
+        [
+            "--virtual-clock",
+            "--task-results",
+            "tests/fixtures/sfn/experiment-results.json",
+        ]
+        .map(String::from),
+    );
+    let output = gameday(&run.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a FAILED verdict fails the machine"
+    );
+    let execution = json(&output);
+    assert_eq!(execution["status"], "FAILED");
+    assert_eq!(execution["error"], "Gameday.ExperimentFailed");
+    let observed = execution["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "TaskStateEntered" && e["details"]["name"] == "Observe")
+        .count();
+    assert_eq!(observed, 2);
+}

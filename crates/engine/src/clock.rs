@@ -22,6 +22,18 @@ pub trait EngineClock: Send + Sync {
     }
 }
 
+impl<T: EngineClock + ?Sized> EngineClock for &T {
+    fn now(&self) -> DateTime<Utc> {
+        (**self).now()
+    }
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        (**self).sleep(duration)
+    }
+    fn deadline(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        (**self).deadline(duration)
+    }
+}
+
 /// The wall clock; sleeping is `tokio::time::sleep`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RealClock;

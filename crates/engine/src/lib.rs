@@ -7,6 +7,7 @@
 //! [`EngineClock`] (a [`VirtualClock`] runs waits and retries without sleeping), and the run
 //! comes back as an [`Execution`] with a Step Functions-shaped history.
 
+mod canned;
 mod choice;
 mod clock;
 mod definition;
@@ -20,6 +21,7 @@ mod payload;
 mod retry;
 mod substitute;
 
+pub use canned::{CannedResult, CannedTasks, NO_CANNED_RESULT};
 pub use clock::{EngineClock, RealClock, VirtualClock};
 pub use definition::StateMachine;
 pub use exec::{Engine, Execution, ExecutionStatus};

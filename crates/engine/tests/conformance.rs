@@ -11,12 +11,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use gameday_engine::{
-    Engine, EngineClock, Execution, HistoryEvent, Observer, StateMachine, TaskFailure, TaskInvoker,
+    CannedResult, CannedTasks, Engine, Execution, HistoryEvent, Observer, StateMachine,
     VirtualClock,
 };
 use serde::Deserialize;
@@ -30,24 +28,13 @@ struct Case {
     #[serde(default = "empty_object")]
     input: Value,
     #[serde(default)]
-    tasks: BTreeMap<String, Vec<Scripted>>,
+    tasks: BTreeMap<String, Vec<CannedResult>>,
     expect: Expect,
     moto: Value,
 }
 
 fn empty_object() -> Value {
     Value::Object(serde_json::Map::new())
-}
-
-#[derive(Deserialize, Clone)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Scripted {
-    result: Option<Value>,
-    error: Option<String>,
-    #[serde(default)]
-    cause: String,
-    #[serde(default)]
-    delay_seconds: u64,
 }
 
 #[derive(Deserialize)]
@@ -69,43 +56,6 @@ struct Rejected {
     definition: Value,
     /// Substrings the load error must contain.
     problems: Vec<String>,
-}
-
-/// Answers Task states from the case's script, taking virtual time when told to.
-struct Scripts {
-    clock: VirtualClock,
-    scripts: BTreeMap<String, Vec<Scripted>>,
-    calls: Mutex<HashMap<String, Vec<Value>>>,
-}
-
-impl TaskInvoker for Scripts {
-    fn invoke<'a>(
-        &'a self,
-        resource: &'a str,
-        input: Value,
-    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
-        Box::pin(async move {
-            let call = {
-                let mut calls = self.calls.lock().unwrap();
-                let inputs = calls.entry(resource.to_string()).or_default();
-                inputs.push(input);
-                inputs.len() - 1
-            };
-            let Some(script) = self.scripts.get(resource) else {
-                return Err(TaskFailure::new("Test.Unscripted", resource));
-            };
-            let Some(step) = script.get(call).or(script.last()).cloned() else {
-                return Err(TaskFailure::new("Test.Unscripted", resource));
-            };
-            self.clock
-                .sleep(Duration::from_secs(step.delay_seconds))
-                .await;
-            match step.error {
-                Some(error) => Err(TaskFailure::new(error, step.cause)),
-                None => Ok(step.result.unwrap_or(Value::Null)),
-            }
-        })
-    }
 }
 
 /// Checks the history's shape as it goes: ids count up and each event follows an earlier one.
@@ -144,15 +94,11 @@ async fn run(case: &Case, name: &str) -> (Execution, HashMap<String, Vec<Value>>
     let machine = StateMachine::from_json(&case.definition.to_string())
         .unwrap_or_else(|e| panic!("{name}: the definition does not load:\n{e}"));
     let clock = VirtualClock::new(start());
-    let scripts = Scripts {
-        clock: clock.clone(),
-        scripts: case.tasks.clone(),
-        calls: Mutex::default(),
-    };
+    let scripts = CannedTasks::new(clock.clone(), case.tasks.clone());
     let check = HistoryCheck::default();
     let engine = Engine::new(&scripts, &clock).with_observer(&check);
     let execution = engine.execute(&machine, name, case.input.clone()).await;
-    let calls = scripts.calls.into_inner().unwrap();
+    let calls = scripts.into_calls();
     let seen = check.seen.into_inner().unwrap();
     (execution, calls, seen)
 }
@@ -309,11 +255,7 @@ async fn concurrent_waits_overlap_and_observers_hear_of_them() {
     )
     .unwrap();
     let clock = VirtualClock::new(start());
-    let scripts = Scripts {
-        clock: clock.clone(),
-        scripts: BTreeMap::new(),
-        calls: Mutex::default(),
-    };
+    let scripts = CannedTasks::new(clock.clone(), BTreeMap::new());
     let waits = Waits::default();
     let execution = Engine::new(&scripts, &clock)
         .with_observer(&waits)
@@ -349,18 +291,18 @@ async fn the_history_reads_like_get_execution_history() {
     )
     .unwrap();
     let clock = VirtualClock::new(start());
-    let scripts = Scripts {
-        clock: clock.clone(),
-        scripts: BTreeMap::from([(
+    let scripts = CannedTasks::new(
+        clock.clone(),
+        BTreeMap::from([(
             "inject".to_string(),
             vec![
-                Scripted {
+                CannedResult {
                     result: None,
                     error: Some("Gameday.Transient".into()),
                     cause: "busy".into(),
                     delay_seconds: 0,
                 },
-                Scripted {
+                CannedResult {
                     result: Some(serde_json::json!({"targets": ["i-1"]})),
                     error: None,
                     cause: String::new(),
@@ -368,8 +310,7 @@ async fn the_history_reads_like_get_execution_history() {
                 },
             ],
         )]),
-        calls: Mutex::default(),
-    };
+    );
     let execution = Engine::new(&scripts, &clock)
         .execute(&machine, "history", serde_json::json!({"run": 1}))
         .await;

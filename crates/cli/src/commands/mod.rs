@@ -11,6 +11,7 @@ mod run;
 mod runs;
 mod sandbox;
 mod schema;
+pub(crate) mod sfn;
 mod validate;
 
 /// Exit code for a command that could not do its work (bad input it cannot read, AWS errors).
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             aws,
             table,
         } => runs::history(&experiment, limit, &aws, &table.name, format).await,
+        Command::Sfn { action } => sfn::run(action, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
     }
