@@ -148,9 +148,20 @@ pub struct RunArgs {
     /// loopback endpoint); refused against a real account.
     #[arg(long)]
     pub virtual_clock: bool,
-    /// Start the deployed state machine instead and follow it (not supported yet).
-    #[arg(long = "aws")]
+    /// Start the deployed experiment state machine instead (Step Functions + Lambda) and
+    /// follow it through DescribeExecution and GetExecutionHistory.
+    #[arg(
+        long = "aws",
+        requires = "state_machine_arn",
+        conflicts_with = "virtual_clock"
+    )]
     pub deployed: bool,
+    /// The deployed experiment state machine, for --aws.
+    #[arg(long, env = "GAMEDAY_STATE_MACHINE_ARN")]
+    pub state_machine_arn: Option<String>,
+    /// Seconds between two looks at a deployed execution.
+    #[arg(long, default_value_t = 5)]
+    pub poll_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -380,3 +380,56 @@ fn sfn_check_names_what_is_missing_and_sfn_run_follows_canned_results() {
         .count();
     assert_eq!(observed, 2);
 }
+
+#[tokio::test]
+async fn run_with_aws_starts_the_deployed_machine_and_follows_its_history() {
+    let sandbox = TestSandbox::start().await;
+    seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+        .await
+        .unwrap();
+    // The sandbox's Step Functions runs ASL but not our Lambdas, so this machine stands in
+    // for the deployed one: the follower is what is under test.
+    let definition = r#"{"StartAt": "Prepare", "States": {
+        "Prepare": {"Type": "Pass", "Next": "Pause"},
+        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}"#;
+    let created = aws_sdk_sfn::Client::new(&sandbox.config)
+        .create_state_machine()
+        .name("gameday-experiment")
+        .definition(definition)
+        .role_arn("arn:aws:iam::123456789012:role/gameday-states")
+        .send()
+        .await
+        .unwrap();
+    let endpoint = sandbox.endpoint_url().to_string();
+    let output = gameday(&[
+        "run",
+        "examples/bookstore/api-instance-failure.yaml",
+        "--aws",
+        "--state-machine-arn",
+        created.state_machine_arn(),
+        "--poll-seconds",
+        "1",
+        "--run-id",
+        "deployed-1",
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    let progress = String::from_utf8_lossy(&output.stderr);
+    for line in [
+        "execution arn:aws:states:",
+        "Prepare",
+        "Pause",
+        "Done",
+        "execution succeeded",
+    ] {
+        assert!(progress.contains(line), "`{line}` in:\n{progress}");
+    }
+    // No phase ran, so there is no run record: that is an error, never a pass.
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("no run record was written (SUCCEEDED"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

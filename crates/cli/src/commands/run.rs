@@ -6,10 +6,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::Utc;
+use gameday_aws::AwsClients;
 use gameday_aws::config::is_loopback;
+use gameday_aws::config::load_sdk_config;
+use gameday_aws::executions::{Executions, SfnExecutions};
 use gameday_aws::runs::RunStore;
 use gameday_core::clock::Clock;
-use gameday_engine::{Engine, EngineClock, Execution, RealClock, VirtualClock};
+use gameday_core::run::RunRecord;
+use gameday_engine::{
+    Engine, EngineClock, Execution, HistoryEvent, Observer, RealClock, VirtualClock,
+};
 use gameday_phases::PhaseConfig;
 use gameday_phases::lambda::AwsPorts;
 use gameday_runner::{Outcome, experiment_machine, phase_functions};
@@ -27,16 +33,10 @@ use crate::output::emit;
 struct RunReport {
     run_id: String,
     execution: Execution,
-    record: Option<gameday_core::run::RunRecord>,
+    record: Option<RunRecord>,
 }
 
 pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode {
-    if args.deployed {
-        return super::fail(
-            "--aws (start the deployed state machine and follow it) is not supported yet; \
-             run without --aws to use the embedded engine against the same account",
-        );
-    }
     let experiment = match read_experiment(file) {
         Ok(experiment) => experiment,
         Err(errors) => {
@@ -62,6 +62,24 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
     if let Some(rto) = args.rto_seconds {
         input["rtoSeconds"] = json!(rto);
     }
+    if args.deployed {
+        return match follow_deployed(args, &run_id, &input).await {
+            Ok(report) => finish(
+                format,
+                &report.run_id,
+                report.record.as_ref(),
+                &report,
+                || {
+                    format!(
+                        "{}: {}",
+                        report.status,
+                        report.error.as_deref().unwrap_or("")
+                    )
+                },
+            ),
+            Err(message) => super::fail(message),
+        };
+    }
     let endpoint = args.aws.endpoint_url.as_deref();
     let report = if args.virtual_clock {
         if !endpoint.is_some_and(is_loopback) {
@@ -78,17 +96,111 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
         Ok(report) => report,
         Err(message) => return super::fail(message),
     };
-    let outcome = Outcome::of(report.record.as_ref());
-    emit(format, &report, |report| match &report.record {
+    finish(
+        format,
+        &report.run_id,
+        report.record.as_ref(),
+        &report,
+        || {
+            format!(
+                "{}: {}",
+                report.execution.error.as_deref().unwrap_or("?"),
+                report.execution.cause.as_deref().unwrap_or("")
+            )
+        },
+    )
+}
+
+/// Prints the run (its record, or why there is none) and exits by its verdict.
+fn finish<T: Serialize>(
+    format: OutputFormat,
+    run_id: &str,
+    record: Option<&RunRecord>,
+    report: &T,
+    why_no_record: impl FnOnce() -> String,
+) -> ExitCode {
+    emit(format, report, |_| match record {
         Some(record) => print_record(record),
         None => println!(
-            "run {}: no run record was written ({}: {})",
-            report.run_id,
-            report.execution.error.as_deref().unwrap_or("?"),
-            report.execution.cause.as_deref().unwrap_or("")
+            "run {run_id}: no run record was written ({})",
+            why_no_record()
         ),
     });
-    ExitCode::from(outcome.exit_code())
+    ExitCode::from(Outcome::of(record).exit_code())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeployedReport {
+    run_id: String,
+    execution_arn: String,
+    status: String,
+    error: Option<String>,
+    cause: Option<String>,
+    record: Option<RunRecord>,
+}
+
+/// Starts the deployed state machine and shows its history as it grows, until it ends.
+async fn follow_deployed(
+    args: &RunArgs,
+    run_id: &str,
+    input: &Value,
+) -> Result<DeployedReport, String> {
+    let arn = args.state_machine_arn.as_deref().unwrap_or_default();
+    let config = load_sdk_config(&args.aws.settings()).await;
+    let executions = SfnExecutions::from_config(&config);
+    let execution_arn = executions
+        .start(arn, run_id, input)
+        .await
+        .map_err(|e| format!("starting {arn}: {e}"))?;
+    eprintln!("run {run_id}: execution {execution_arn}");
+    let progress = LiveProgress::new(true);
+    let mut seen = 0;
+    let state = loop {
+        // Describe first: once it has ended, the history read next is complete.
+        let state = executions
+            .describe(&execution_arn)
+            .await
+            .map_err(|e| format!("following {execution_arn}: {e}"))?;
+        let events = executions
+            .history(&execution_arn)
+            .await
+            .map_err(|e| format!("following {execution_arn}: {e}"))?;
+        let shown = seen;
+        for event in events.into_iter().filter(|e| e.id > shown) {
+            seen = event.id;
+            progress.on_event(&HistoryEvent {
+                id: event.id,
+                previous_event_id: event.previous_event_id,
+                timestamp: event.timestamp,
+                kind: event.kind,
+                details: event.details,
+            });
+        }
+        if state.status != "RUNNING" {
+            break state;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(args.poll_seconds.max(1))).await;
+    };
+    let record = AwsClients::load(&args.aws.settings(), &args.table.name)
+        .await
+        .runs
+        .get_run(run_id)
+        .await
+        .map_err(|e| {
+            format!(
+                "the execution ended ({}) but the run record cannot be read: {e}",
+                state.status
+            )
+        })?;
+    Ok(DeployedReport {
+        run_id: run_id.to_string(),
+        execution_arn,
+        status: state.status,
+        error: state.error,
+        cause: state.cause,
+        record,
+    })
 }
 
 async fn execute<C>(
