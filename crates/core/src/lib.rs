@@ -12,6 +12,7 @@ pub mod probes;
 pub mod run;
 pub mod safety;
 pub mod schedule;
+mod schema_check;
 pub mod selection;
 pub mod source;
 pub mod spec;

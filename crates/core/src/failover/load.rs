@@ -128,7 +128,7 @@ fn check_leads(file: &FailoverFile, policy: &FailoverPolicy, at: &str, out: &mut
                 format!(
                     "name one of the contacts: {}{}",
                     names.join(", "),
-                    super::schema::suggestion(lead, &names)
+                    crate::schema_check::suggestion(lead, &names)
                 )
             };
             out.push(Violation::new(

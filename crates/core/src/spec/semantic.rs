@@ -208,7 +208,7 @@ fn check_faults(experiment: &Experiment, out: &mut Vec<Violation>) {
                 format!(
                     "name one of the targets: {}{}",
                     targets.join(", "),
-                    super::schema::suggestion(target, &targets)
+                    crate::schema_check::suggestion(target, &targets)
                 ),
             ));
         }
