@@ -9,12 +9,11 @@
 
 use std::future::Future;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use gameday_core::failover::{LedgerEntry, ResolvedPolicy};
 
 use crate::error::{AwsError, from_sdk};
-use crate::runs::TTL_ATTRIBUTE;
+use crate::runs::{TTL_ATTRIBUTE, is_condition_failure, n, s};
 
 /// What taking a service's lock gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,14 +88,6 @@ impl DynamoLedger {
     }
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn service_key(service: &str) -> String {
     format!("FAILOVER#{service}")
 }
@@ -110,10 +101,6 @@ pub fn entry_sort_key(entry: &LedgerEntry) -> String {
             .to_rfc3339_opts(SecondsFormat::Millis, true),
         entry.failover_id
     )
-}
-
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
-    error.code() == Some("ConditionalCheckFailedException")
 }
 
 fn corrupt(what: impl Into<String>, message: impl ToString) -> AwsError {

@@ -78,15 +78,20 @@ pub struct DynamoRunStore {
     table: String,
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+/// A string attribute (shared with the failover ledger, which lives in the same table).
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: impl ToString) -> AttributeValue {
+/// A number attribute.
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
+/// Whether a write failed on its condition (the item changed, or the lock is held).
+pub(crate) fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    error: &E,
+) -> bool {
     error.code() == Some("ConditionalCheckFailedException")
 }
 

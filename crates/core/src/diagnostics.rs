@@ -50,6 +50,31 @@ pub struct Diagnostic {
     pub fix: String,
 }
 
+/// Parses the text of `file` (YAML or JSON), or says where its syntax is wrong.
+pub fn parse_file(file: &str, text: &str) -> Result<SourceDocument, Vec<Diagnostic>> {
+    crate::source::parse_document(text).map_err(|error| {
+        vec![Diagnostic::at(
+            file,
+            Some(error.position),
+            "",
+            error.message,
+            "fix the syntax at this place",
+        )]
+    })
+}
+
+/// Places every violation in `file` (see [`Diagnostic::locate`]).
+pub fn locate_all(
+    file: &str,
+    document: &SourceDocument,
+    violations: Vec<Violation>,
+) -> Vec<Diagnostic> {
+    violations
+        .into_iter()
+        .map(|v| Diagnostic::locate(file, Some(document), v))
+        .collect()
+}
+
 impl Diagnostic {
     /// Places a violation in `file` using the positions remembered in `document`.
     pub fn locate(file: &str, document: Option<&SourceDocument>, violation: Violation) -> Self {

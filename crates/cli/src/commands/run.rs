@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::progress::LiveProgress;
 use super::runs::print_record;
-use super::validate::{read_experiment, read_text};
+use super::validate::read_experiment;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::output::emit;
 
@@ -46,13 +46,10 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
-    // Prepare validates the document itself; it receives the file as written.
-    let document = match read_text(file)
-        .ok()
-        .and_then(|text| gameday_core::source::parse_document(&text).ok())
-    {
-        Some(document) => document.value,
-        None => return super::fail(format!("{}: cannot read the file again", file.display())),
+    // Prepare validates the experiment again, as it does for every caller.
+    let document = match serde_json::to_value(&experiment) {
+        Ok(document) => document,
+        Err(error) => return super::fail(format!("{}: {error}", file.display())),
     };
     let run_id = args.run_id.clone().unwrap_or_else(|| {
         let id = uuid::Uuid::new_v4().simple().to_string();

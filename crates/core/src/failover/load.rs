@@ -5,26 +5,12 @@ use std::collections::BTreeMap;
 
 use super::policy::*;
 use super::schema::check_structure;
-use crate::diagnostics::{Diagnostic, Violation, child};
-use crate::source::parse_document;
+use crate::diagnostics::{Diagnostic, Violation, child, locate_all, parse_file};
 
 /// Loads a failover policy file from the text of `file`, or returns every problem in it.
 pub fn load_failover_file(file: &str, text: &str) -> Result<FailoverFile, Vec<Diagnostic>> {
-    let document = parse_document(text).map_err(|error| {
-        vec![Diagnostic::at(
-            file,
-            Some(error.position),
-            "",
-            error.message,
-            "fix the syntax at this place",
-        )]
-    })?;
-    let locate = |violations: Vec<Violation>| -> Vec<Diagnostic> {
-        violations
-            .into_iter()
-            .map(|v| Diagnostic::locate(file, Some(&document), v))
-            .collect()
-    };
+    let document = parse_file(file, text)?;
+    let locate = |violations: Vec<Violation>| locate_all(file, &document, violations);
     let structural = check_structure(&document.value);
     if !structural.is_empty() {
         return Err(locate(structural));

@@ -6,26 +6,13 @@ use std::collections::BTreeMap;
 use super::model::Experiment;
 use super::schema::check_structure;
 use super::semantic::check_semantics;
-use crate::diagnostics::{Diagnostic, Violation};
-use crate::source::{SourceDocument, parse_document};
+use crate::diagnostics::{Diagnostic, Violation, locate_all, parse_file};
+use crate::source::SourceDocument;
 
 /// Loads one experiment from the text of `file`, or returns every problem found in it.
 pub fn load_experiment(file: &str, text: &str) -> Result<Experiment, Vec<Diagnostic>> {
-    let document = parse_document(text).map_err(|error| {
-        vec![Diagnostic::at(
-            file,
-            Some(error.position),
-            "",
-            error.message,
-            "fix the syntax at this place",
-        )]
-    })?;
-    let locate = |violations: Vec<Violation>| -> Vec<Diagnostic> {
-        violations
-            .into_iter()
-            .map(|v| Diagnostic::locate(file, Some(&document), v))
-            .collect()
-    };
+    let document = parse_file(file, text)?;
+    let locate = |violations: Vec<Violation>| locate_all(file, &document, violations);
     let structural = check_structure(&document.value);
     if !structural.is_empty() {
         return Err(locate(structural));
