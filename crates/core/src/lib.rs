@@ -1,6 +1,7 @@
 //! The gameday domain: experiment files and their validation, run records, target selection
 //! and plans. Pure: no I/O and no AWS types, so every rule here is testable on its own.
 
+pub mod cadence;
 pub mod clock;
 pub mod cost;
 pub mod diagnostics;
