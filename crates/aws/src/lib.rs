@@ -20,6 +20,7 @@ pub mod notify;
 pub mod parameters;
 pub mod runs;
 pub mod sandbox_seed;
+pub mod schedules;
 
 pub use config::{AwsClients, SdkSettings};
 pub use error::AwsError;

@@ -93,6 +93,13 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::commands::failover::FailoverAction,
     },
+    /// EventBridge Scheduler schedules for experiments with a `schedule:` section: `sync`
+    /// makes them match the files (dry run unless --apply), `list` shows the next fire times
+    /// and each experiment's cadence compliance.
+    Schedule {
+        #[command(subcommand)]
+        action: crate::commands::schedule::ScheduleAction,
+    },
     /// Run the local AWS sandbox (moto on 127.0.0.1) for trying gameday without an account.
     Sandbox {
         #[command(subcommand)]

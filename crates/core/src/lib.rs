@@ -13,6 +13,7 @@ pub mod probes;
 pub mod run;
 pub mod safety;
 pub mod schedule;
+pub mod schedule_sync;
 mod schema_check;
 pub mod selection;
 pub mod source;

@@ -10,6 +10,7 @@ mod progress;
 mod run;
 mod runs;
 mod sandbox;
+pub(crate) mod schedule;
 mod schema;
 pub(crate) mod sfn;
 mod validate;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sfn { action } => sfn::run(action, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
+        Command::Schedule { action } => schedule::run(action, format).await,
     }
 }
 

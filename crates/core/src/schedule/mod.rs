@@ -25,7 +25,7 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 pub use self::cron::CronExpression;
@@ -68,6 +68,32 @@ impl ScheduleExpression {
         match self {
             Self::Cron(cron) => cron.next_fire_times(tz, after, count),
             Self::Rate(rate) => rate.next_fire_times(after, count),
+        }
+    }
+
+    /// The longest stretch without a fire in `(from, until]`: from `from` to the first fire,
+    /// between two consecutive fires, and from the last fire to `until` (so a schedule that
+    /// stops firing, or never fires, has a stretch as long as what is left of the span).
+    /// A rate's stretch is its interval, or the whole span when that is shorter.
+    pub fn longest_gap(&self, tz: Tz, from: DateTime<Utc>, until: DateTime<Utc>) -> TimeDelta {
+        let span = (until - from).max(TimeDelta::zero());
+        if let Self::Rate(rate) = self {
+            return rate.interval().min(span);
+        }
+        /// Fire times computed per step; a cron that fires every minute takes ~500 steps a year.
+        const STEP: usize = 1024;
+        let mut longest = TimeDelta::zero();
+        let mut previous = from;
+        loop {
+            let fires = self.next_fire_times(tz, previous, STEP);
+            let more_to_come = fires.len() == STEP && fires.last().is_some_and(|l| *l < until);
+            for fire in fires.into_iter().take_while(|fire| *fire <= until) {
+                longest = longest.max(fire - previous);
+                previous = fire;
+            }
+            if !more_to_come {
+                return longest.max(until - previous);
+            }
         }
     }
 }

@@ -412,6 +412,343 @@ fn zero_count_returns_nothing() {
     assert!(fires("cron(* * * * ? *)", "UTC", "2025-01-01T00:00:00Z", 0).is_empty());
 }
 
+// ---- a table of expressions with independently worked-out answers ------------------------
+
+/// `(expression, time zone, after, next fire times)`. Most expressions are the examples of the
+/// EventBridge Scheduler documentation, the Bookstore's three monthly schedules and the
+/// special characters (`L`, `W`, `LW`, `#`, `nL`, the year field) in several zones. The answers
+/// were worked out from calendars and the IANA rules (London 01:00 GMT -> 02:00 BST on
+/// 2026-03-29 and back on 2026-10-25; Sydney 03:00 AEDT -> 02:00 AEST on 2026-04-05; Los
+/// Angeles PST -> PDT on 2026-03-08 and back on 2026-11-01) and cross-checked with a separate
+/// evaluator that walks every UTC minute through Python's `zoneinfo`, not with this parser.
+const KNOWN_FIRE_TIMES: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "cron(0 10 * * ? *)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-03-01T10:00Z",
+            "2026-03-02T10:00Z",
+            "2026-03-03T10:00Z",
+        ],
+    ),
+    (
+        "cron(15 12 * * ? *)",
+        "UTC",
+        "2026-03-01T12:15:00Z",
+        &["2026-03-02T12:15Z", "2026-03-03T12:15Z"],
+    ),
+    (
+        "cron(0 18 ? * MON-FRI *)",
+        "UTC",
+        "2026-03-06T18:00:00Z",
+        &[
+            "2026-03-09T18:00Z",
+            "2026-03-10T18:00Z",
+            "2026-03-11T18:00Z",
+        ],
+    ),
+    (
+        "cron(0 8 1 * ? *)",
+        "UTC",
+        "2026-03-01T09:00:00Z",
+        &[
+            "2026-04-01T08:00Z",
+            "2026-05-01T08:00Z",
+            "2026-06-01T08:00Z",
+        ],
+    ),
+    (
+        "cron(0/15 * * * ? *)",
+        "UTC",
+        "2026-03-01T23:50:00Z",
+        &[
+            "2026-03-02T00:00Z",
+            "2026-03-02T00:15Z",
+            "2026-03-02T00:30Z",
+        ],
+    ),
+    (
+        "cron(0/10 * ? * MON-FRI *)",
+        "UTC",
+        "2026-03-06T23:45:00Z",
+        &[
+            "2026-03-06T23:50Z",
+            "2026-03-09T00:00Z",
+            "2026-03-09T00:10Z",
+        ],
+    ),
+    (
+        "cron(0/5 8-17 ? * MON-FRI *)",
+        "UTC",
+        "2026-03-02T17:52:00Z",
+        &["2026-03-02T17:55Z", "2026-03-03T08:00Z"],
+    ),
+    (
+        "cron(0 9 ? * 2#1 *)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-03-02T09:00Z",
+            "2026-04-06T09:00Z",
+            "2026-05-04T09:00Z",
+        ],
+    ),
+    (
+        "cron(0 10 ? * 3#1 *)",
+        "America/Los_Angeles",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-03-03T18:00Z",
+            "2026-04-07T17:00Z",
+            "2026-05-05T17:00Z",
+        ],
+    ),
+    (
+        "cron(0 10 ? * 3#2 *)",
+        "America/Los_Angeles",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-03-10T17:00Z",
+            "2026-04-14T17:00Z",
+            "2026-05-12T17:00Z",
+        ],
+    ),
+    (
+        "cron(0 10 ? * 3#3 *)",
+        "America/Los_Angeles",
+        "2026-10-01T00:00:00Z",
+        &[
+            "2026-10-20T17:00Z",
+            "2026-11-17T18:00Z",
+            "2026-12-15T18:00Z",
+        ],
+    ),
+    (
+        "cron(30 23 L * ? *)",
+        "UTC",
+        "2026-01-31T23:30:00Z",
+        &[
+            "2026-02-28T23:30Z",
+            "2026-03-31T23:30Z",
+            "2026-04-30T23:30Z",
+        ],
+    ),
+    (
+        "cron(0 12 15W * ? *)",
+        "UTC",
+        "2026-02-01T00:00:00Z",
+        &[
+            "2026-02-16T12:00Z",
+            "2026-03-16T12:00Z",
+            "2026-04-15T12:00Z",
+            "2026-05-15T12:00Z",
+        ],
+    ),
+    (
+        "cron(0 6 ? * 6L *)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-03-27T06:00Z",
+            "2026-04-24T06:00Z",
+            "2026-05-29T06:00Z",
+        ],
+    ),
+    (
+        "cron(0 10 LW * ? *)",
+        "UTC",
+        "2026-05-01T00:00:00Z",
+        &[
+            "2026-05-29T10:00Z",
+            "2026-06-30T10:00Z",
+            "2026-07-31T10:00Z",
+        ],
+    ),
+    (
+        "cron(0 0 1 1 ? 2030)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &["2030-01-01T00:00Z"],
+    ),
+    (
+        "cron(0 4 ? * SUN 2026-2027)",
+        "Europe/London",
+        "2026-03-21T00:00:00Z",
+        &[
+            "2026-03-22T04:00Z",
+            "2026-03-29T03:00Z",
+            "2026-04-05T03:00Z",
+        ],
+    ),
+    (
+        "cron(30 1 * * ? *)",
+        "Europe/London",
+        "2026-03-28T00:00:00Z",
+        &[
+            "2026-03-28T01:30Z",
+            "2026-03-30T00:30Z",
+            "2026-03-31T00:30Z",
+        ],
+    ),
+    (
+        "cron(30 1 * * ? *)",
+        "Europe/London",
+        "2026-10-24T00:00:00Z",
+        &[
+            "2026-10-24T00:30Z",
+            "2026-10-25T00:30Z",
+            "2026-10-26T01:30Z",
+        ],
+    ),
+    (
+        "cron(0 9 * * ? *)",
+        "Australia/Sydney",
+        "2026-04-03T00:00:00Z",
+        &[
+            "2026-04-03T22:00Z",
+            "2026-04-04T23:00Z",
+            "2026-04-05T23:00Z",
+        ],
+    ),
+    (
+        "cron(0 0 ? * 1 *)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &["2026-03-08T00:00Z", "2026-03-15T00:00Z"],
+    ),
+    (
+        "cron(0 20 ? JAN,APR,JUL,OCT 5#2 *)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-04-09T20:00Z",
+            "2026-07-09T20:00Z",
+            "2026-10-08T20:00Z",
+        ],
+    ),
+    (
+        "cron(0 12 * * ? *)",
+        "Asia/Kathmandu",
+        "2026-03-01T00:00:00Z",
+        &["2026-03-01T06:15Z", "2026-03-02T06:15Z"],
+    ),
+    (
+        "cron(0 0 29 2 ? *)",
+        "UTC",
+        "2026-03-01T00:00:00Z",
+        &["2028-02-29T00:00Z", "2032-02-29T00:00Z"],
+    ),
+    (
+        "cron(0 2 ? * MON#5 *)",
+        "America/New_York",
+        "2026-03-01T00:00:00Z",
+        &[
+            "2026-03-30T06:00Z",
+            "2026-06-29T06:00Z",
+            "2026-08-31T06:00Z",
+        ],
+    ),
+    (
+        "rate(1 hour)",
+        "UTC",
+        "2026-03-01T00:20:00Z",
+        &["2026-03-01T01:20Z", "2026-03-01T02:20Z"],
+    ),
+    (
+        "rate(30 minutes)",
+        "UTC",
+        "2026-03-01T23:45:00Z",
+        &["2026-03-02T00:15Z", "2026-03-02T00:45Z"],
+    ),
+    (
+        "rate(7 days)",
+        "UTC",
+        "2026-03-01T10:00:00Z",
+        &["2026-03-08T10:00Z", "2026-03-15T10:00Z"],
+    ),
+];
+
+#[test]
+fn known_fire_times_of_documented_and_special_expressions() {
+    assert!(KNOWN_FIRE_TIMES.len() >= 20);
+    let mut failures = Vec::new();
+    for (expression, zone, after, expected) in KNOWN_FIRE_TIMES {
+        let found = fires(expression, zone, after, expected.len());
+        if found != *expected {
+            failures.push(format!(
+                "{expression} in {zone} after {after}: expected {expected:?}, found {found:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---- longest stretch without a fire ------------------------------------------------------
+
+fn longest_gap(expression: &str, zone: &str, from: &str, until: &str) -> TimeDelta {
+    let zone = parse_time_zone(zone).expect("test zone");
+    parse(expression).longest_gap(zone, instant(from), instant(until))
+}
+
+#[test]
+fn first_tuesday_of_the_month_leaves_at_most_five_weeks() {
+    // 2026: 2 June -> 7 July and 1 September -> 6 October are 35 days, both in PDT.
+    assert_eq!(
+        longest_gap(
+            "cron(0 10 ? * 3#1 *)",
+            "America/Los_Angeles",
+            "2026-01-01T00:00:00Z",
+            "2027-01-01T00:00:00Z"
+        ),
+        TimeDelta::days(35)
+    );
+}
+
+#[test]
+fn quarterly_schedule_leaves_fourteen_weeks() {
+    // Second Thursday of Oct 2026 (8th) to second Thursday of Jan 2027 (14th).
+    assert_eq!(
+        longest_gap(
+            "cron(0 20 ? JAN,APR,JUL,OCT 5#2 *)",
+            "UTC",
+            "2026-03-01T00:00:00Z",
+            "2027-03-01T00:00:00Z"
+        ),
+        TimeDelta::days(98)
+    );
+}
+
+#[test]
+fn a_schedule_that_stops_firing_leaves_the_rest_of_the_span() {
+    assert_eq!(
+        longest_gap(
+            "cron(0 0 1 1 ? 2026)",
+            "UTC",
+            "2026-06-01T00:00:00Z",
+            "2027-06-01T00:00:00Z"
+        ),
+        TimeDelta::days(365)
+    );
+}
+
+#[test]
+fn frequent_schedules_have_short_gaps() {
+    let year = ("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z");
+    assert_eq!(
+        longest_gap("cron(* * * * ? *)", "UTC", year.0, year.1),
+        TimeDelta::minutes(1)
+    );
+    assert_eq!(
+        longest_gap("rate(7 days)", "UTC", year.0, year.1),
+        TimeDelta::days(7)
+    );
+    assert_eq!(
+        longest_gap("rate(7 days)", "UTC", year.0, "2026-01-03T00:00:00Z"),
+        TimeDelta::days(2)
+    );
+}
+
 // ---- fire times in other zones and across daylight saving changes ----------------------
 
 #[test]

@@ -25,8 +25,27 @@ pub fn check_semantics(experiment: &Experiment) -> Vec<Violation> {
     check_success_criteria(experiment, &mut out);
     if let Some(schedule) = &experiment.schedule {
         check_schedule(schedule, &mut out);
+        check_schedulable_name(&experiment.metadata.name, &mut out);
     }
     out
+}
+
+/// A scheduled experiment's EventBridge Scheduler schedule is named after it, and schedule
+/// names are at most 64 characters.
+fn check_schedulable_name(name: &str, out: &mut Vec<Violation>) {
+    let longest = crate::schedule_sync::MAX_SCHEDULED_EXPERIMENT_NAME_LENGTH;
+    if name.len() > longest {
+        out.push(Violation::new(
+            "/metadata/name",
+            format!(
+                "the experiment has a schedule, and its schedule `{}` would be {} characters; \
+                 EventBridge Scheduler allows 64",
+                crate::schedule_sync::schedule_name(name),
+                crate::schedule_sync::schedule_name(name).len()
+            ),
+            format!("shorten the name to at most {longest} characters, or remove `schedule`"),
+        ));
+    }
 }
 
 fn check_production(experiment: &Experiment, out: &mut Vec<Violation>) {
