@@ -63,12 +63,13 @@ pub async fn run(
     if text {
         print_plan(&plan, table);
     }
-    if request.apply && plan.has_changes() {
-        if let Err(error) = apply(&schedules, &store, &plan, &experiments, text).await {
-            return crate::commands::fail(format!(
-                "applying the plan stopped: {error}; the steps before it were made, run `gameday schedule sync` again to see what is left"
-            ));
-        }
+    if request.apply
+        && plan.has_changes()
+        && let Err(error) = apply(&schedules, &store, &plan, &experiments, text).await
+    {
+        return crate::commands::fail(format!(
+            "applying the plan stopped: {error}; the steps before it were made, run `gameday schedule sync` again to see what is left"
+        ));
     }
     let report = SyncReport {
         applied: request.apply,
