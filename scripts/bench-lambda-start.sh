@@ -54,15 +54,7 @@ for f in "${FUNCTIONS[@]}"; do args+=("$f=$CARGO_TARGET_DIR/debug/$f"); done
 
 LAMBDA_VERSION=""
 if [ "$RELEASE" = 1 ]; then
-  ensure_python
-  LAMBDA_VENV="$GAMEDAY_TOOLS_DIR/cargo-lambda-$(sha256sum benches/lambda_start/requirements.txt | cut -c1-12)"
-  if [ ! -f "$LAMBDA_VENV/.installed" ]; then
-    say "installing pinned cargo-lambda into $LAMBDA_VENV" >&2
-    rm -rf "$LAMBDA_VENV" && python3 -m venv "$LAMBDA_VENV"
-    "$LAMBDA_VENV/bin/pip" install --disable-pip-version-check -q -r benches/lambda_start/requirements.txt >&2
-    touch "$LAMBDA_VENV/.installed"
-  fi
-  export PATH="$LAMBDA_VENV/bin:$PATH"
+  ensure_cargo_lambda
   LAMBDA_VERSION="$(cargo lambda --version)"
   release_packages=()
   for f in $RELEASE_FUNCTIONS; do release_packages+=(-p "$f"); done

@@ -31,3 +31,19 @@ ensure_rust() {
   fi
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 }
+
+# The pinned cargo-lambda (PyPI wheel, benches/lambda_start/requirements.txt) in its own
+# virtualenv under $GAMEDAY_TOOLS_DIR, put first on PATH. Built in place: console scripts
+# hard-code their venv's path; the marker says the install finished.
+ensure_cargo_lambda() {
+  ensure_python
+  local requirements="$ROOT/benches/lambda_start/requirements.txt"
+  local venv="$GAMEDAY_TOOLS_DIR/cargo-lambda-$(sha256sum "$requirements" | cut -c1-12)"
+  if [ ! -f "$venv/.installed" ]; then
+    say "installing pinned cargo-lambda into $venv" >&2
+    rm -rf "$venv" && python3 -m venv "$venv"
+    "$venv/bin/pip" install --disable-pip-version-check -q -r "$requirements" >&2
+    touch "$venv/.installed"
+  fi
+  export PATH="$venv/bin:$PATH"
+}

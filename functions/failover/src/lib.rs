@@ -277,7 +277,15 @@ where
         }
         self.notify(resolved, &mut entry).await;
         self.save(&entry).await;
-        tracing::info!(outcome = %entry.outcome, summary = %entry.summary(), "failover finished");
+        // The template's metric filters read `service`, `outcome` and `rto_seconds` of this line.
+        tracing::info!(
+            service = %entry.service,
+            outcome = %entry.outcome,
+            rto_seconds = entry.rto.as_ref().map(|rto| rto.measured_seconds),
+            rto_objective_seconds = entry.rto.as_ref().map(|rto| rto.objective_seconds),
+            summary = %entry.summary(),
+            "failover finished"
+        );
         entry
     }
 
