@@ -16,6 +16,8 @@ pub struct ExecutionState {
     pub status: String,
     pub error: Option<String>,
     pub cause: Option<String>,
+    /// The execution's output once it SUCCEEDED (text that is not JSON is kept as a string).
+    pub output: Option<Value>,
 }
 
 /// One history event with the fields a person follows a run by, in the engine's shape.
@@ -92,6 +94,9 @@ impl Executions for SfnExecutions {
             status: described.status().as_str().to_string(),
             error: described.error().map(String::from),
             cause: described.cause().map(String::from),
+            output: described.output().map(|text| {
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+            }),
         })
     }
 

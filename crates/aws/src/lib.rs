@@ -18,6 +18,7 @@ pub mod launch;
 pub mod ledger;
 pub mod notify;
 pub mod parameters;
+pub mod pipeline;
 pub mod runs;
 pub mod sandbox_seed;
 pub mod schedules;
