@@ -49,9 +49,8 @@ pub fn policy_services(policies: &[FailoverFile], application: Option<&str>) -> 
     let mut services: Vec<String> = Vec::new();
     for file in policies {
         for policy in &file.policies {
-            let belongs = application.is_none_or(|name| {
-                file.metadata.application == name || policy.service == name
-            });
+            let belongs = application
+                .is_none_or(|name| file.metadata.application == name || policy.service == name);
             if belongs && !services.contains(&policy.service) {
                 services.push(policy.service.clone());
             }
@@ -85,7 +84,11 @@ pub async fn maturity_evidence(
 ) -> Result<Evidence, AwsError> {
     let service = sources.service;
     let mut experiments = Vec::new();
-    for experiment in sources.experiments.iter().filter(|e| e.metadata.service == service) {
+    for experiment in sources
+        .experiments
+        .iter()
+        .filter(|e| e.metadata.service == service)
+    {
         let name = &experiment.metadata.name;
         let records = runs.runs_since(name, None).await?;
         experiments.push(ExperimentEvidence::from_runs(

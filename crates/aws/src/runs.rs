@@ -325,7 +325,8 @@ impl RunStore for DynamoRunStore {
                 .map_err(|e| from_sdk("dynamodb", "Query", e))?;
             for item in output.items() {
                 let pk = item.get("pk").and_then(|v| v.as_s().ok());
-                let run = Self::record_of(item, pk.map_or("?", |pk| pk.trim_start_matches("RUN#")))?;
+                let run =
+                    Self::record_of(item, pk.map_or("?", |pk| pk.trim_start_matches("RUN#")))?;
                 if since.is_none_or(|since| run.created_at >= since) {
                     runs.push(run);
                 }

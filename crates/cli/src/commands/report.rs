@@ -62,7 +62,9 @@ pub async fn run(args: &ReportArgs, format: OutputFormat) -> ExitCode {
     let entries = match ledger_entries(&ledger, &services).await {
         Ok(entries) => entries,
         Err(error) => {
-            return super::fail(format!("reading the failover ledger from table {table}: {error}"));
+            return super::fail(format!(
+                "reading the failover ledger from table {table}: {error}"
+            ));
         }
     };
     let report = build_report(
@@ -118,7 +120,10 @@ fn write_page(report: &Report, out: &Path) -> Result<(), String> {
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
 fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        return Ok(date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc());
     }
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
@@ -151,7 +156,9 @@ fn read_files(
         }
     }
     if failed {
-        eprintln!("gameday: fix the files above (`gameday validate` lists every error), then run the report again");
+        eprintln!(
+            "gameday: fix the files above (`gameday validate` lists every error), then run the report again"
+        );
         return Err(ExitCode::from(super::EXIT_ERROR));
     }
     Ok((experiments, policies))
@@ -172,6 +179,9 @@ mod tests {
             "2026-11-01T10:30:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         let error = parse_since("last week").unwrap_err();
-        assert!(error.contains("--since") && error.contains("YYYY-MM-DD"), "{error}");
+        assert!(
+            error.contains("--since") && error.contains("YYYY-MM-DD"),
+            "{error}"
+        );
     }
 }
