@@ -1,6 +1,7 @@
 //! Shared set-up for the sandbox tests: a running sandbox and SDK configuration pointing at it.
 
 pub mod bookstore;
+pub mod history;
 
 use aws_config::SdkConfig;
 use gameday_aws::config::load_sdk_config;
