@@ -47,3 +47,16 @@ ensure_cargo_lambda() {
   fi
   export PATH="$venv/bin:$PATH"
 }
+
+# Headless Chromium opens the HTML report in its test (GAMEDAY_SKIP_BROWSER=1 skips that test).
+# On Debian, install Debian's `chromium` when missing and we are root.
+ensure_chromium() {
+  if [ "${GAMEDAY_SKIP_BROWSER:-}" = 1 ] || command -v chromium >/dev/null; then return; fi
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing chromium (Debian), for the report's browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "gameday: chromium is required by the report's browser test (Debian: apt-get install chromium), or set GAMEDAY_SKIP_BROWSER=1 to skip that test" >&2
+    exit 2
+  fi
+}

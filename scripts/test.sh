@@ -6,6 +6,7 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 ensure_rust
 ensure_python
+ensure_chromium
 
 TOOLS_VENV="$GAMEDAY_TOOLS_DIR/venv-$(cat scripts/requirements-tools.txt crates/sandbox/python/requirements*.txt | sha256sum | cut -c1-12)"
 # Built in place (console scripts hard-code their venv's path, so a venv cannot be moved);

@@ -3,6 +3,7 @@
 pub mod bookstore;
 pub mod iam_check;
 pub mod template;
+pub mod history;
 
 use aws_config::SdkConfig;
 use gameday_aws::config::load_sdk_config;

@@ -10,6 +10,7 @@ pub mod config;
 pub mod database;
 pub mod dns;
 pub mod error;
+pub mod evidence;
 pub mod executions;
 pub mod fis;
 pub mod http_check;

@@ -39,6 +39,24 @@ pub trait RunStore {
         experiment: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<RunRecord>, AwsError>> + Send;
+    /// Every run of `experiment` created at or after `since` (all when `None`), oldest first,
+    /// for reports. A store whose `recent_runs` returns everything it holds may keep this
+    /// default; the DynamoDB store pages through the index instead.
+    fn runs_since(
+        &self,
+        experiment: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Vec<RunRecord>, AwsError>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let mut runs = self.recent_runs(experiment, usize::MAX).await?;
+            runs.retain(|run| since.is_none_or(|since| run.created_at >= since));
+            runs.reverse();
+            Ok(runs)
+        }
+    }
 }
 
 pub trait LockStore {
@@ -274,6 +292,50 @@ impl RunStore for DynamoRunStore {
                 Self::record_of(item, pk.map_or("?", |pk| pk.trim_start_matches("RUN#")))
             })
             .collect()
+    }
+
+    async fn runs_since(
+        &self,
+        experiment: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RunRecord>, AwsError> {
+        let mut runs = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_EXPERIMENT_INDEX)
+                .expression_attribute_values(":experiment", s(format!("EXP#{experiment}")))
+                .scan_index_forward(true)
+                .set_exclusive_start_key(start);
+            query = match since {
+                // The sort key is the RFC 3339 creation time, so text order is time order
+                // (a whole second sorts before its fractions: '+' < '.'); the filter below
+                // settles any doubt at the boundary.
+                Some(since) => query
+                    .key_condition_expression("gsi1pk = :experiment AND gsi1sk >= :since")
+                    .expression_attribute_values(":since", s(since.to_rfc3339())),
+                None => query.key_condition_expression("gsi1pk = :experiment"),
+            };
+            let output = query
+                .send()
+                .await
+                .map_err(|e| from_sdk("dynamodb", "Query", e))?;
+            for item in output.items() {
+                let pk = item.get("pk").and_then(|v| v.as_s().ok());
+                let run =
+                    Self::record_of(item, pk.map_or("?", |pk| pk.trim_start_matches("RUN#")))?;
+                if since.is_none_or(|since| run.created_at >= since) {
+                    runs.push(run);
+                }
+            }
+            match output.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(runs),
+            }
+        }
     }
 
     async fn save_run(&self, record: &mut RunRecord) -> Result<(), AwsError> {

@@ -100,6 +100,14 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::commands::schedule::ScheduleAction,
     },
+    /// Write the resiliency report: one self-contained HTML page (no network needed to open
+    /// it) with, per experiment, the pass rate and recovery seconds over time as charts (the
+    /// RTO as a line), cadence compliance, the failover ledger with each measured RTO against
+    /// its objective, and the aborted and errored runs with their reasons and undo. Reads the
+    /// runs of the experiments in FILES and the ledger of the services of the failover policy
+    /// files in FILES. Progress goes to stderr, the page's path to stdout; `--output json`
+    /// prints the data the page is drawn from instead.
+    Report(ReportArgs),
     /// Run the local AWS sandbox (moto on 127.0.0.1) for trying gameday without an account.
     Sandbox {
         #[command(subcommand)]
@@ -169,6 +177,32 @@ pub struct RunArgs {
     /// Seconds between two looks at a deployed execution.
     #[arg(long, default_value_t = 5)]
     pub poll_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Experiment files and failover policy files (`kind: FailoverPolicies`), e.g.
+    /// examples/bookstore/*.yaml.
+    pub files: Vec<PathBuf>,
+    /// Only this service: experiments whose `metadata.service` it is, policies of this
+    /// application or service. Alone, it reports that service's failover ledger.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Where to write the HTML page [default: gameday-report.html; with --output json, no page
+    /// unless --out is given].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Leave out runs and failovers before this date (YYYY-MM-DD, UTC) or RFC 3339 time.
+    /// Cadence still counts the last exercise before it.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The longest allowed gap between two exercises (the Stage 3 cadence: 4 to 5 weeks).
+    #[arg(long, default_value_t = gameday_core::cadence::DEFAULT_MAX_INTERVAL_DAYS)]
+    pub max_interval_days: i64,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub table: TableArgs,
 }
 
 #[derive(Debug, Subcommand)]

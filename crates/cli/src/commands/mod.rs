@@ -7,6 +7,7 @@ use crate::cli::{Cli, Command};
 pub(crate) mod failover;
 mod plan;
 mod progress;
+mod report;
 mod run;
 mod runs;
 mod sandbox;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             table,
         } => runs::history(&experiment, limit, &aws, &table.name, format).await,
         Command::Sfn { action } => sfn::run(action, format).await,
+        Command::Report(args) => report::run(&args, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
         Command::Schedule { action } => schedule::run(action, format).await,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gameday_core::diagnostics::Diagnostic;
-use gameday_core::failover::load_failover_file;
+use gameday_core::failover::{FailoverFile, load_failover_file};
 use gameday_core::source::parse_document;
 use gameday_core::spec::{Experiment, check_unique_experiment_names, load_experiment};
 use serde::Serialize;
@@ -30,7 +30,7 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         let name = file.display().to_string();
         match read_file(file) {
             Ok(Document::Experiment(experiment)) => loaded.push((name, *experiment)),
-            Ok(Document::FailoverPolicies) => policy_files.push(name),
+            Ok(Document::FailoverPolicies(_)) => policy_files.push(name),
             Err(errors) => report.errors.extend(errors),
         }
     }
@@ -65,23 +65,23 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
 }
 
-/// What a file passed to `validate` turned out to hold.
-enum Document {
+/// What a file passed to `validate` (or `report`) turned out to hold.
+pub enum Document {
     Experiment(Box<Experiment>),
-    FailoverPolicies,
+    FailoverPolicies(Box<FailoverFile>),
 }
 
 /// The `kind` that marks a failover policy file; every other file is read as an experiment.
 const FAILOVER_KIND: &str = "FailoverPolicies";
 
-fn read_file(file: &Path) -> Result<Document, Vec<Diagnostic>> {
+pub fn read_file(file: &Path) -> Result<Document, Vec<Diagnostic>> {
     let name = file.display().to_string();
     let text = read_text(file)?;
     let is_failover = parse_document(&text).is_ok_and(|document| {
         document.value.get("kind").and_then(|k| k.as_str()) == Some(FAILOVER_KIND)
     });
     if is_failover {
-        load_failover_file(&name, &text).map(|_| Document::FailoverPolicies)
+        load_failover_file(&name, &text).map(|file| Document::FailoverPolicies(Box::new(file)))
     } else {
         load_experiment(&name, &text).map(|experiment| Document::Experiment(Box::new(experiment)))
     }
