@@ -159,3 +159,63 @@ fn the_demo_refuses_a_folder_without_the_bookstore_files() {
         "{stderr}"
     );
 }
+
+/// Seeding twice creates nothing new, and the API's drill with the loss of its primary passes
+/// on a freshly seeded sandbox (the launch template and the backup AMI are there).
+#[tokio::test]
+async fn seeding_is_idempotent_and_the_api_drill_passes_on_a_fresh_seed() {
+    use gameday_aws::sandbox_seed::seed_bookstore;
+    let sandbox = gameday_e2e::TestSandbox::start().await;
+    let first = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+        .await
+        .unwrap();
+    let second = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first.opted_in.len(), 4);
+    assert_eq!(first.network.subnet_ids.len(), 2);
+    assert_ne!(
+        first.network.availability_zones[0],
+        first.network.availability_zones[1]
+    );
+
+    let drill = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["failover", "drill", "bookstore-api", "--lose-primary"])
+        .args(["--endpoint-url", sandbox.endpoint_url(), "--output", "json"])
+        .current_dir(ROOT)
+        .output()
+        .expect("gameday runs");
+    let stderr = String::from_utf8_lossy(&drill.stderr);
+    assert!(drill.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&drill.stdout).unwrap();
+    let entry = &report["entries"][0];
+    assert_eq!(entry["outcome"], "FAILED_OVER", "{report:#}");
+    assert_eq!(entry["primary"], first.primary.as_str());
+    assert!(entry["rto"]["measuredSeconds"].as_f64().is_some());
+
+    // A second seed keeps the replacement as the primary and launches nothing.
+    let third = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+        .await
+        .unwrap();
+    assert_eq!(third.primary, entry["replacement"].as_str().unwrap());
+    assert_eq!(third.opted_in, first.opted_in);
+    assert_eq!(third.image_id, first.image_id);
+    assert_eq!(third.zone_id, first.zone_id);
+}
+
+#[test]
+fn losing_the_primary_is_refused_off_the_sandbox() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["failover", "drill", "bookstore-api", "--lose-primary"])
+        .args(["--endpoint-url", "https://ec2.us-west-2.amazonaws.com"])
+        .current_dir(ROOT)
+        .output()
+        .expect("gameday runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("only runs against the local sandbox"),
+        "{stderr}"
+    );
+}

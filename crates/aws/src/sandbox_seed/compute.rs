@@ -65,6 +65,8 @@ pub(super) async fn ensure_api_tier(
         let subnet = &network.subnet_ids[opted_in.len() % network.subnet_ids.len()];
         opted_in.push(launch(ec2, &base_image, subnet, network, &opted_in_tags).await?);
     }
+    // Sorted, so a second seed reports the fleet exactly as the first did.
+    opted_in.sort();
     let image_id = ensure_backup_image(ec2, &primary).await?;
     let launch_template_id = ensure_launch_template(ec2, &image_id, network).await?;
     Ok(ApiTier {

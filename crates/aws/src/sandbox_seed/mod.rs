@@ -46,7 +46,7 @@ pub const BOOKSTORE_ALARMS: [&str; 4] = [
 /// What the seed built (or found).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookstoreFleet {
-    /// API instances with the opt-in tag: what experiments may hit.
+    /// API instances with the opt-in tag, sorted by id: what experiments may hit.
     pub opted_in: Vec<String>,
     /// API instances without it: the primary alone.
     pub not_opted_in: Vec<String>,
