@@ -134,6 +134,8 @@ fn the_demo_passes_moves_the_api_record_and_leaves_complete_evidence() {
     let written = read_json(&dir.join("summary.json"));
     assert_eq!(written["run"], summary["run"]);
     assert_eq!(written["dns"], summary["dns"]);
+    assert_eq!(written["passed"], true);
+    assert_eq!(written["checks"], summary["checks"]);
     let files: Vec<&str> = summary["files"]
         .as_array()
         .unwrap()

@@ -85,8 +85,8 @@ pub struct DnsChange {
 }
 
 impl DemoSummary {
-    /// Writes the evidence files into `dir`, then reads each back as JSON. Returns each path
-    /// with the outcome of writing and re-reading it.
+    /// Writes the evidence files (run record, ledger, notifications) into `dir`, then reads
+    /// each back as JSON. Returns each path with the outcome of writing and re-reading it.
     pub fn write_files(&self, dir: &Path) -> Vec<(String, Result<(), String>)> {
         if let Err(error) = std::fs::create_dir_all(dir) {
             return vec![(dir.display().to_string(), Err(error.to_string()))];
@@ -103,7 +103,7 @@ impl DemoSummary {
                 serde_json::to_value(&self.notifications),
             ),
         ];
-        let mut written: Vec<(String, Result<(), String>)> = documents
+        documents
             .into_iter()
             .map(|(name, value)| {
                 let path = dir.join(name);
@@ -112,14 +112,16 @@ impl DemoSummary {
                     .and_then(|value| write_and_reread(&path, &value));
                 (path.display().to_string(), result)
             })
-            .collect();
-        let summary_path = dir.join(SUMMARY_FILE);
-        let summary = serde_json::to_value(self).map_err(|e| e.to_string());
-        written.push((
-            summary_path.display().to_string(),
-            summary.and_then(|value| write_and_reread(&summary_path, &value)),
-        ));
-        written
+            .collect()
+    }
+
+    /// Writes the summary itself (with its checks and files) as the last file in `dir`.
+    pub fn write_summary(&self, dir: &Path) -> Result<String, String> {
+        let path = dir.join(SUMMARY_FILE);
+        let value = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        write_and_reread(&path, &value)
+            .map(|()| path.display().to_string())
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     pub fn emit(&self, format: OutputFormat) {
