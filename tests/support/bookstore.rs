@@ -1,14 +1,13 @@
-//! The Bookstore world the experiment tests run in: the seeded fleet and the API's DNS record
-//! (as `gameday sandbox seed` makes them), and the run topic with an SQS queue subscribed to
-//! read its messages.
+//! The Bookstore world the experiment tests run in, as `gameday sandbox seed` makes it: the
+//! fleet, the API's DNS record, and the notification topic with its SQS queue.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use gameday_aws::sandbox_seed::{BookstoreFleet, seed_api_record, seed_bookstore};
+use gameday_aws::sandbox_seed::{BookstoreFleet, seed_bookstore};
 use serde_json::Value;
 
-use crate::{SnsEnvelope, TestSandbox, receive_json, subscribe_queue};
+use crate::{SnsEnvelope, TestSandbox, receive_json};
 
 /// The table every experiment test uses.
 pub const TABLE: &str = "gameday";
@@ -28,21 +27,8 @@ impl Bookstore {
         let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), TABLE)
             .await
             .unwrap();
-        seed_api_record(
-            &sandbox.config,
-            sandbox.endpoint_url(),
-            &fleet.not_opted_in[0],
-        )
-        .await
-        .unwrap();
-        let topic = aws_sdk_sns::Client::new(&sandbox.config)
-            .create_topic()
-            .name("gameday")
-            .send()
-            .await
-            .unwrap();
-        let topic_arn = topic.topic_arn().unwrap().to_string();
-        let queue_url = subscribe_queue(&sandbox.config, &topic_arn).await;
+        let topic_arn = fleet.topic_arn.clone();
+        let queue_url = fleet.queue_url.clone();
         Self {
             sandbox,
             fleet,

@@ -36,39 +36,12 @@ impl TestSandbox {
     }
 }
 
-/// One SNS notification as an SQS subscriber receives it (raw message delivery off).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SnsEnvelope {
-    pub message_id: String,
-    pub topic_arn: String,
-    /// `None` when the message was published without a subject.
-    pub subject: Option<String>,
-    /// `Message` parsed as JSON; a message that is not JSON is kept as a JSON string.
-    pub message: serde_json::Value,
-}
+pub use gameday_aws::sandbox_seed::SnsEnvelope;
 
-impl SnsEnvelope {
-    /// Reads the envelope SNS wraps around a message delivered to SQS.
-    pub fn parse(body: &str) -> Result<Self, String> {
-        let envelope: serde_json::Value =
-            serde_json::from_str(body).map_err(|e| format!("not an SNS envelope ({e}): {body}"))?;
-        let field = |name: &str| envelope.get(name).and_then(serde_json::Value::as_str);
-        let text = field("Message").ok_or_else(|| format!("no Message in {body}"))?;
-        Ok(Self {
-            message_id: field("MessageId").unwrap_or_default().to_string(),
-            topic_arn: field("TopicArn").unwrap_or_default().to_string(),
-            subject: field("Subject").map(String::from),
-            message: serde_json::from_str(text)
-                .unwrap_or_else(|_| serde_json::Value::String(text.to_string())),
-        })
-    }
-}
-
-/// Creates a fresh SQS queue, lets SNS deliver to it, and subscribes it to `topic_arn` with raw
-/// message delivery off (so each message arrives in its SNS envelope). Returns the queue URL,
-/// for [`receive_json`]. Every call makes a new queue, so tests never share one.
+/// Creates a fresh SQS queue subscribed to `topic_arn` (raw message delivery off, so each
+/// message arrives in its SNS envelope). Returns the queue URL, for [`receive_json`]. Every
+/// call makes a new queue, so tests never share one.
 pub async fn subscribe_queue(config: &SdkConfig, topic_arn: &str) -> String {
-    use aws_sdk_sqs::types::QueueAttributeName;
     use std::sync::atomic::{AtomicU64, Ordering};
     static QUEUES: AtomicU64 = AtomicU64::new(0);
 
@@ -85,54 +58,9 @@ pub async fn subscribe_queue(config: &SdkConfig, topic_arn: &str) -> String {
         std::process::id(),
         QUEUES.fetch_add(1, Ordering::Relaxed)
     );
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&queue_name)
-        .send()
+    gameday_aws::sandbox_seed::subscribe_queue(config, topic_arn, &queue_name)
         .await
-        .expect("the queue is created")
-        .queue_url()
-        .expect("CreateQueue returns the queue URL")
-        .to_string();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("the queue's attributes are read")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .expect("the queue has an ARN")
-        .clone();
-    let policy = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "sns.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-        }],
-    });
-    sqs.set_queue_attributes()
-        .queue_url(&queue_url)
-        .attributes(QueueAttributeName::Policy, policy.to_string())
-        .send()
-        .await
-        .expect("the queue policy is set");
-    aws_sdk_sns::Client::new(config)
-        .subscribe()
-        .topic_arn(topic_arn)
-        .protocol("sqs")
-        .endpoint(&queue_arn)
-        .attributes("RawMessageDelivery", "false")
-        .return_subscription_arn(true)
-        .send()
-        .await
-        .expect("the queue is subscribed to the topic");
-    queue_url
+        .expect("the queue is subscribed to the topic")
 }
 
 /// Receives (and deletes) SNS notifications from `queue_url` until `expected_count` have
@@ -144,38 +72,7 @@ pub async fn receive_json(
     expected_count: usize,
     max_wait: std::time::Duration,
 ) -> Vec<SnsEnvelope> {
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let deadline = tokio::time::Instant::now() + max_wait;
-    let mut received = Vec::new();
-    while received.len() < expected_count {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        let output = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages((expected_count - received.len()).clamp(1, 10) as i32)
-            .wait_time_seconds(left.as_secs().clamp(0, 1) as i32)
-            .send()
-            .await
-            .expect("messages are received");
-        let messages = output.messages();
-        if messages.is_empty() && left < std::time::Duration::from_secs(1) {
-            tokio::time::sleep(left.min(std::time::Duration::from_millis(100))).await;
-        }
-        for message in messages {
-            let body = message.body().unwrap_or_default();
-            received.push(SnsEnvelope::parse(body).unwrap_or_else(|e| panic!("{e}")));
-            if let Some(receipt) = message.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(receipt)
-                    .send()
-                    .await
-                    .expect("the message is deleted");
-            }
-        }
-    }
-    received
+    gameday_aws::sandbox_seed::receive_notifications(config, queue_url, expected_count, max_wait)
+        .await
+        .expect("notifications are received")
 }

@@ -108,6 +108,14 @@ pub enum Command {
     /// files in FILES. Progress goes to stderr, the page's path to stdout; `--output json`
     /// prints the data the page is drawn from instead.
     Report(ReportArgs),
+    /// The Bookstore example end to end, on this machine only: start the sandbox, seed the
+    /// Bookstore environment, validate examples/bookstore, run the API-instance-failure
+    /// experiment on the embedded engine (virtual clock), drill the API's failover with the
+    /// loss of its primary, read the notifications back, write the evidence files, print the
+    /// measured numbers, stop the sandbox. Progress on stderr, the summary on stdout. Exit 0
+    /// only when every outcome was checked and as expected, 1 when one was not, 2 when a step
+    /// could not run.
+    Demo(crate::commands::demo::DemoArgs),
     /// Run the local AWS sandbox (moto on 127.0.0.1) for trying gameday without an account.
     Sandbox {
         #[command(subcommand)]
@@ -213,9 +221,11 @@ pub enum SandboxAction {
     Down,
     /// Show whether the sandbox runs, and where.
     Status,
-    /// Create the Bookstore fleet in the running sandbox: five API instances (four opted in),
-    /// their alarms, the kill switch parameter, the table, and the API's DNS record in the
-    /// bookstore.example.com zone.
+    /// Build the Bookstore environment in the running sandbox: a VPC with two subnets in two
+    /// zones and a security group, the API primary and four opted-in API instances, a backup
+    /// AMI and the bookstore-api-ec2 launch template, the bookstore.example.com zone with the
+    /// API's A record, the Bookstore alarms (OK), the kill switch (off), the table, and the
+    /// `gameday` SNS topic with an SQS queue subscribed. Seeding again creates nothing new.
     Seed {
         /// DynamoDB table for runs and locks.
         #[arg(long, env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]

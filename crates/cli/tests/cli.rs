@@ -3,7 +3,7 @@
 use std::process::{Command, Output};
 
 use gameday_aws::parameters::{DEFAULT_KILL_SWITCH_PARAMETER, ParameterStore};
-use gameday_aws::sandbox_seed::{seed_api_record, seed_bookstore};
+use gameday_aws::sandbox_seed::seed_bookstore;
 use gameday_e2e::TestSandbox;
 use serde_json::Value;
 
@@ -223,16 +223,9 @@ fn plan_reports_an_unreachable_endpoint_clearly() {
 #[tokio::test]
 async fn run_exits_by_verdict_and_status_and_history_read_the_record() {
     let sandbox = TestSandbox::start().await;
-    let fleet = seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
+    seed_bookstore(&sandbox.config, sandbox.endpoint_url(), "gameday")
         .await
         .unwrap();
-    seed_api_record(
-        &sandbox.config,
-        sandbox.endpoint_url(),
-        &fleet.not_opted_in[0],
-    )
-    .await
-    .unwrap();
     let endpoint = sandbox.endpoint_url().to_string();
     let file = "examples/bookstore/api-instance-failure.yaml";
     let at = ["--endpoint-url", endpoint.as_str()];

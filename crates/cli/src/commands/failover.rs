@@ -8,15 +8,19 @@ use std::sync::Arc;
 use clap::Subcommand;
 use failover::{Deps, FailoverReport, FilePolicies, SystemTimer, eventbridge_alarm_event};
 use gameday_aws::AwsClients;
+use gameday_aws::actions::InstanceActions;
 use gameday_aws::alarms::AlarmWriter;
 use gameday_aws::buckets::S3Buckets;
+use gameday_aws::config::is_loopback;
 use gameday_aws::config::load_sdk_config;
 use gameday_aws::database::RdsFailover;
 use gameday_aws::dns::Route53Dns;
 use gameday_aws::launch::Ec2Failover;
+use gameday_aws::launch::FailoverCompute;
 use gameday_aws::ledger::{DynamoLedger, FailoverLedger, PolicyStore};
 use gameday_core::failover::{
-    FailoverFile, LedgerEntry, Outcome, StepStatus, failover_schema, load_failover_file,
+    FailoverFile, FailoverPolicy, LedgerEntry, Outcome, Procedure, QUARANTINE_TAG_KEY, StepStatus,
+    failover_schema, load_failover_file,
 };
 
 use super::validate::read_text;
@@ -47,6 +51,12 @@ pub enum FailoverAction {
         /// Deliver the event without forcing the alarm first.
         #[arg(long)]
         no_set_alarm: bool,
+        /// Rehearse the complete loss of the primary (the playbook's "instance has completely
+        /// failed"): terminate the one running primary of an ec2 policy before the alarm, so
+        /// the drill relaunches, moves DNS and measures the RTO. Sandbox only (a loopback
+        /// endpoint). Without it a healthy primary cancels the failover, as it should.
+        #[arg(long)]
+        lose_primary: bool,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -88,18 +98,24 @@ pub async fn run(action: FailoverAction, format: OutputFormat) -> ExitCode {
             table_name,
             topic_arn,
             no_set_alarm,
+            lose_primary,
             aws,
         } => {
-            drill(
-                &service,
-                &file,
-                &table_name,
+            let request = DrillRequest {
+                service: &service,
+                file: &file,
+                table: &table_name,
                 topic_arn,
-                !no_set_alarm,
-                &aws,
-                format,
-            )
-            .await
+                set_alarm: !no_set_alarm,
+                lose_primary,
+                aws: &aws,
+                echo: if format == OutputFormat::Text {
+                    Echo::Stdout
+                } else {
+                    Echo::Off
+                },
+            };
+            drill(request, format).await
         }
         FailoverAction::History {
             service,
@@ -154,29 +170,91 @@ fn validate(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
 }
 
-async fn drill(
-    service: &str,
-    file: &Path,
-    table: &str,
-    topic_arn: Option<String>,
-    set_alarm: bool,
-    aws: &AwsArgs,
-    format: OutputFormat,
-) -> ExitCode {
-    let policies = match read_file(file) {
-        Ok(policies) => policies,
-        Err(errors) => {
-            errors.iter().for_each(|e| eprintln!("{e}"));
-            return ExitCode::from(super::EXIT_ERROR);
+/// What a drill is asked to do.
+pub(crate) struct DrillRequest<'a> {
+    pub service: &'a str,
+    pub file: &'a Path,
+    pub table: &'a str,
+    pub topic_arn: Option<String>,
+    /// Force the alarm to ALARM before delivering its event.
+    pub set_alarm: bool,
+    /// Terminate the primary first (sandbox only): the playbook's "instance completely
+    /// failed" scenario.
+    pub lose_primary: bool,
+    pub aws: &'a AwsArgs,
+    /// Where each step is shown as it happens.
+    pub echo: Echo,
+}
+
+/// Where progress lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Echo {
+    Stdout,
+    Stderr,
+    Off,
+}
+
+impl Echo {
+    pub fn line(self, text: &str) {
+        match self {
+            Echo::Stdout => println!("{text}"),
+            Echo::Stderr => eprintln!("{text}"),
+            Echo::Off => {}
         }
-    };
+    }
+}
+
+/// A finished drill: the handler's report and the service's ledger entry.
+pub(crate) struct Drill {
+    pub report: FailoverReport,
+    pub entry: LedgerEntry,
+    /// The primary terminated by `lose_primary`.
+    pub lost_primary: Option<String>,
+}
+
+impl Drill {
+    /// Failed over or restored, and within the RTO when one was measured.
+    pub fn passed(&self) -> bool {
+        matches!(self.entry.outcome, Outcome::FailedOver | Outcome::Restored)
+            && self.entry.rto.as_ref().is_none_or(|r| r.met)
+    }
+}
+
+async fn drill(request: DrillRequest<'_>, format: OutputFormat) -> ExitCode {
+    match run_drill(request).await {
+        Ok(drill) => {
+            emit(format, &drill.report, |_| print_verdict(&drill.entry));
+            if drill.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(message) => super::fail(message),
+    }
+}
+
+/// Rehearses one service's failover: optionally loses its primary, forces its alarm, delivers
+/// the alarm event to the failover handler in this process. `Err` when it could not run.
+pub(crate) async fn run_drill(request: DrillRequest<'_>) -> Result<Drill, String> {
+    let DrillRequest {
+        service,
+        file,
+        table,
+        topic_arn,
+        set_alarm,
+        lose_primary,
+        aws,
+        echo,
+    } = request;
+    let policies = read_file(file).map_err(|errors| errors.join("\n"))?;
     let Some(policy) = policies.policy_for_service(service).cloned() else {
         let known: Vec<&str> = policies
             .policies
             .iter()
             .map(|p| p.service.as_str())
             .collect();
-        return super::fail(format!(
+        return Err(format!(
             "{} has no policy for service `{service}`; it has: {}",
             file.display(),
             known.join(", ")
@@ -189,29 +267,30 @@ async fn drill(
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-west-2".into());
     let clients = AwsClients::new(&config, table);
-    let text = format == OutputFormat::Text;
-    if text {
-        println!(
-            "drill: {service} ({} procedure, dependency {}, RTO {})",
-            policy.procedure.kind(),
-            policy.dependency,
-            policy.rto
-        );
-    }
+    let compute = Ec2Failover::from_config(&config);
+    echo.line(&format!(
+        "drill: {service} ({} procedure, dependency {}, RTO {})",
+        policy.procedure.kind(),
+        policy.dependency,
+        policy.rto
+    ));
+    let lost_primary = if lose_primary {
+        let lost = terminate_primary(&policy, aws, &compute, &clients).await?;
+        echo.line(&format!("  primary {lost} terminated (--lose-primary)"));
+        Some(lost)
+    } else {
+        None
+    };
     if set_alarm {
         let reason = format!("gameday failover drill of {service}");
-        if let Err(error) = clients
+        clients
             .alarms
             .set_alarm_state(&alarm, "ALARM", &reason)
             .await
-        {
-            return super::fail(format!(
+            .map_err(|error| format!(
                 "could not set alarm {alarm} to ALARM: {error}; create the alarm (on the sandbox: `gameday sandbox seed`) or pass --no-set-alarm"
-            ));
-        }
-        if text {
-            println!("  alarm {alarm} set to ALARM");
-        }
+            ))?;
+        echo.line(&format!("  alarm {alarm} set to ALARM"));
     }
     let alarm_at = chrono::Utc::now();
     let event = eventbridge_alarm_event(
@@ -222,22 +301,20 @@ async fn drill(
         "gameday failover drill",
     );
     let observer: failover::StepObserver = Arc::new(move |_entry: &LedgerEntry, step| {
-        if text {
-            let mark = match step.status {
-                StepStatus::Done => "ok",
-                StepStatus::Skipped => "--",
-                StepStatus::Failed => "!!",
-            };
-            println!(
-                "  {} [{mark}] {:<20} {}",
-                step.at.format("%H:%M:%S%.3f"),
-                step.step.as_str(),
-                step.detail
-            );
-        }
+        let mark = match step.status {
+            StepStatus::Done => "ok",
+            StepStatus::Skipped => "--",
+            StepStatus::Failed => "!!",
+        };
+        echo.line(&format!(
+            "  {} [{mark}] {:<20} {}",
+            step.at.format("%H:%M:%S%.3f"),
+            step.step.as_str(),
+            step.detail
+        ));
     });
     let deps = Deps {
-        compute: Ec2Failover::from_config(&config),
+        compute,
         dns: Route53Dns::from_config(&config),
         ledger: DynamoLedger::from_config(&config, table),
         notifier: clients.notifier.clone(),
@@ -248,27 +325,74 @@ async fn drill(
         default_topic: topic_arn,
         observer: Some(observer),
     };
-    let report: FailoverReport = match deps.handle(&FilePolicies(policies), &event).await {
-        Ok(report) => report,
-        Err(error) => return super::fail(format!("{}: {error}", error.asl_name())),
-    };
-    let Some(entry) = report.entries.first() else {
-        return super::fail(format!(
+    let report: FailoverReport = deps
+        .handle(&FilePolicies(policies), &event)
+        .await
+        .map_err(|error| format!("{}: {error}", error.asl_name()))?;
+    let Some(entry) = report.entries.first().cloned() else {
+        return Err(format!(
             "the handler did nothing: {}",
             report.ignored.join("; ")
         ));
     };
-    emit(format, &report, |_| print_verdict(entry));
-    let passed = matches!(entry.outcome, Outcome::FailedOver | Outcome::Restored)
-        && entry.rto.as_ref().is_none_or(|r| r.met);
-    if passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    Ok(Drill {
+        report,
+        entry,
+        lost_primary,
+    })
 }
 
-fn print_verdict(entry: &LedgerEntry) {
+/// Terminates the one running primary of an `ec2` policy, so the drill rehearses its complete
+/// loss. Sandbox only: it refuses any endpoint that is not loopback.
+async fn terminate_primary(
+    policy: &FailoverPolicy,
+    aws: &AwsArgs,
+    compute: &Ec2Failover,
+    clients: &AwsClients,
+) -> Result<String, String> {
+    if !aws.endpoint_url.as_deref().is_some_and(is_loopback) {
+        return Err(
+            "--lose-primary terminates an instance, so it only runs against the local sandbox \
+             (a loopback --endpoint-url); on an account, stop the primary yourself and drill \
+             without it"
+                .into(),
+        );
+    }
+    let Procedure::Ec2(procedure) = &policy.procedure else {
+        return Err(format!(
+            "--lose-primary is supported for ec2 procedures only; {} has a {} procedure",
+            policy.service,
+            policy.procedure.kind()
+        ));
+    };
+    let running: Vec<String> = match &procedure.primary.instance_id {
+        Some(id) => vec![id.clone()],
+        None => compute
+            .find_tagged(&procedure.primary.tags)
+            .await
+            .map_err(|e| format!("finding the primary of {}: {e}", policy.service))?
+            .into_iter()
+            .filter(|i| i.is_running() && !i.tags.contains_key(QUARANTINE_TAG_KEY))
+            .map(|i| i.instance_id)
+            .collect(),
+    };
+    let [primary] = running.as_slice() else {
+        return Err(format!(
+            "--lose-primary needs exactly one running primary of {}; found {} ({})",
+            policy.service,
+            running.len(),
+            running.join(", ")
+        ));
+    };
+    clients
+        .actions
+        .terminate(std::slice::from_ref(primary))
+        .await
+        .map_err(|e| format!("terminating the primary {primary}: {e}"))?;
+    Ok(primary.clone())
+}
+
+pub(crate) fn print_verdict(entry: &LedgerEntry) {
     println!();
     println!("{}", entry.summary());
     if let (Some(old), Some(new)) = (&entry.old_record, &entry.new_record) {

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub(crate) mod demo;
 pub(crate) mod failover;
 mod plan;
 mod progress;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
         Command::Schedule { action } => schedule::run(action, format).await,
+        Command::Demo(args) => demo::run(&args, format).await,
     }
 }
 

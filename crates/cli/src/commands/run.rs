@@ -30,15 +30,15 @@ use crate::output::emit;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RunReport {
-    run_id: String,
-    execution: Execution,
-    record: Option<RunRecord>,
+pub(crate) struct RunReport {
+    pub run_id: String,
+    pub execution: Execution,
+    pub record: Option<RunRecord>,
 }
 
 pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode {
-    let experiment = match read_experiment(file) {
-        Ok(experiment) => experiment,
+    let (run_id, input) = match experiment_input(file, args.run_id.clone(), args.rto_seconds) {
+        Ok(prepared) => prepared,
         Err(errors) => {
             for error in errors {
                 eprintln!("{error}");
@@ -46,19 +46,6 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
-    // Prepare validates the experiment again, as it does for every caller.
-    let document = match serde_json::to_value(&experiment) {
-        Ok(document) => document,
-        Err(error) => return super::fail(format!("{}: {error}", file.display())),
-    };
-    let run_id = args.run_id.clone().unwrap_or_else(|| {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        format!("{}-{}", experiment.metadata.name, &id[..8])
-    });
-    let mut input = json!({"runId": run_id, "experiment": document});
-    if let Some(rto) = args.rto_seconds {
-        input["rtoSeconds"] = json!(rto);
-    }
     if args.deployed {
         return match follow_deployed(args, &run_id, &input).await {
             Ok(report) => finish(
@@ -106,6 +93,29 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
             )
         },
     )
+}
+
+/// The run id (the one given, or the experiment name and a random suffix) and the state
+/// machine's input for the experiment in `file`; `Err` lists every problem of the file.
+pub(crate) fn experiment_input(
+    file: &Path,
+    run_id: Option<String>,
+    rto_seconds: Option<f64>,
+) -> Result<(String, Value), Vec<String>> {
+    let experiment = read_experiment(file)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    // Prepare validates the experiment again, as it does for every caller.
+    let document = serde_json::to_value(&experiment)
+        .map_err(|error| vec![format!("{}: {error}", file.display())])?;
+    let run_id = run_id.unwrap_or_else(|| {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        format!("{}-{}", experiment.metadata.name, &id[..8])
+    });
+    let mut input = json!({"runId": run_id, "experiment": document});
+    if let Some(rto) = rto_seconds {
+        input["rtoSeconds"] = json!(rto);
+    }
+    Ok((run_id, input))
 }
 
 /// Prints the run (its record, or why there is none) and exits by its verdict.
@@ -200,7 +210,9 @@ async fn follow_deployed(
     })
 }
 
-async fn execute<C>(
+/// Runs the experiment state machine on the embedded engine with the phases in-process,
+/// showing each state on stderr, and reads the run record it left.
+pub(crate) async fn execute<C>(
     clock: C,
     real_time: bool,
     args: &RunArgs,

@@ -4,7 +4,10 @@ use std::process::ExitCode;
 
 use gameday_aws::SdkSettings;
 use gameday_aws::config::load_sdk_config;
-use gameday_aws::sandbox_seed::{BOOKSTORE_API_RECORD, seed_api_record, seed_bookstore};
+use gameday_aws::sandbox_seed::{
+    BACKUP_IMAGE_NAME, BOOKSTORE_ALARMS, BOOKSTORE_API_RECORD, BookstoreFleet,
+    LAUNCH_TEMPLATE_NAME, seed_bookstore,
+};
 use serde_json::json;
 
 use crate::cli::{OutputFormat, SandboxAction};
@@ -77,28 +80,64 @@ async fn seed(table_name: &str, format: OutputFormat) -> ExitCode {
         Err(error) => return super::fail(error),
     };
     let config = load_sdk_config(&SdkSettings::sandbox(&state.endpoint_url)).await;
-    let seeded = match seed_bookstore(&config, &state.endpoint_url, table_name).await {
-        Ok(fleet) => seed_api_record(&config, &state.endpoint_url, &fleet.not_opted_in[0])
-            .await
-            .map(|()| fleet),
-        Err(error) => Err(error),
-    };
-    match seeded {
+    match seed_bookstore(&config, &state.endpoint_url, table_name).await {
         Ok(fleet) => {
-            let report = json!({ "endpointUrl": state.endpoint_url, "optedIn": fleet.opted_in, "notOptedIn": fleet.not_opted_in });
+            let report = json!({ "endpointUrl": state.endpoint_url, "fleet": fleet_json(&fleet) });
             emit(format, &report, |_| {
-                println!("seeded the Bookstore fleet at {}", state.endpoint_url);
-                println!("  opted-in API instances: {}", fleet.opted_in.join(", "));
-                println!(
-                    "  API instance without the opt-in tag: {}",
-                    fleet.not_opted_in.join(", ")
-                );
-                println!(
-                    "  {BOOKSTORE_API_RECORD} A record on the instance without the opt-in tag"
-                );
+                println!("seeded the Bookstore environment at {}", state.endpoint_url);
+                print_fleet(&fleet);
             });
             ExitCode::SUCCESS
         }
         Err(error) => super::fail(error),
     }
+}
+
+/// The seeded environment as JSON, for `--output json` of `sandbox seed` and `demo`.
+pub(crate) fn fleet_json(fleet: &BookstoreFleet) -> serde_json::Value {
+    json!({
+        "optedIn": fleet.opted_in,
+        "notOptedIn": fleet.not_opted_in,
+        "primary": fleet.primary,
+        "primaryAddress": fleet.primary_address,
+        "vpcId": fleet.network.vpc_id,
+        "subnetIds": fleet.network.subnet_ids,
+        "availabilityZones": fleet.network.availability_zones,
+        "securityGroupId": fleet.network.security_group_id,
+        "imageId": fleet.image_id,
+        "launchTemplateId": fleet.launch_template_id,
+        "zoneId": fleet.zone_id,
+        "topicArn": fleet.topic_arn,
+        "queueUrl": fleet.queue_url,
+    })
+}
+
+/// The seeded environment for people, one piece a line.
+pub(crate) fn print_fleet(fleet: &BookstoreFleet) {
+    let network = &fleet.network;
+    println!(
+        "  network: {} with subnets {} in {}, security group {}",
+        network.vpc_id,
+        network.subnet_ids.join(", "),
+        network.availability_zones.join(", "),
+        network.security_group_id
+    );
+    println!(
+        "  API primary (no opt-in tag, the failover's primary): {}",
+        fleet.primary
+    );
+    println!("  opted-in API instances: {}", fleet.opted_in.join(", "));
+    println!(
+        "  backup AMI {} ({BACKUP_IMAGE_NAME}), launch template {LAUNCH_TEMPLATE_NAME} ({})",
+        fleet.image_id, fleet.launch_template_id
+    );
+    println!(
+        "  {BOOKSTORE_API_RECORD} A {} (zone {})",
+        fleet.primary_address, fleet.zone_id
+    );
+    println!("  alarms {} in OK", BOOKSTORE_ALARMS.join(", "));
+    println!(
+        "  notifications: topic {} -> queue {}",
+        fleet.topic_arn, fleet.queue_url
+    );
 }

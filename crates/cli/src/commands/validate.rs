@@ -14,12 +14,14 @@ use crate::cli::OutputFormat;
 use crate::output::emit;
 
 #[derive(Serialize)]
-struct Report {
-    valid: Vec<String>,
-    errors: Vec<Diagnostic>,
+pub(crate) struct Report {
+    pub valid: Vec<String>,
+    pub errors: Vec<Diagnostic>,
 }
 
-pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
+/// Loads every file (experiments and failover policy files) and collects every error,
+/// including experiment names used twice.
+pub(crate) fn check_files(files: &[PathBuf]) -> Report {
     let mut report = Report {
         valid: Vec::new(),
         errors: Vec::new(),
@@ -43,6 +45,11 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         .chain(policy_files)
         .collect();
     report.errors.extend(duplicates);
+    report
+}
+
+pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
+    let report = check_files(files);
     emit(format, &report, |report| {
         for error in &report.errors {
             eprintln!("{error}");
