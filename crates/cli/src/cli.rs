@@ -33,9 +33,10 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check experiment files and list every error (exit 1 when any file is invalid).
+    /// Check experiment files, failover policy files and playbooks, and list every error
+    /// (exit 1 when any file is invalid).
     Validate {
-        /// Experiment files (.yaml, .yml or .json).
+        /// Experiment, failover policy or playbook files (.yaml, .yml or .json).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -49,6 +50,8 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         aws: AwsArgs,
+        #[command(flatten)]
+        playbook: PlaybookArgs,
     },
     /// Run an experiment now: its state machine on the embedded engine, the phases in-process,
     /// against the configured endpoint. Shows each state as it happens. Exit 0 on PASSED, 1 on
@@ -93,6 +96,12 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::commands::failover::FailoverAction,
     },
+    /// DR playbooks: check them against the experiments and policies beside them, print their
+    /// schema, render them as Markdown or HTML with each scenario's measured evidence.
+    Playbook {
+        #[command(subcommand)]
+        action: crate::commands::playbook::PlaybookAction,
+    },
     /// Run the local AWS sandbox (moto on 127.0.0.1) for trying gameday without an account.
     Sandbox {
         #[command(subcommand)]
@@ -123,6 +132,16 @@ impl AwsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    /// The service's DR playbook. A run is refused inside the criticality period of the
+    /// experiment's dependency (or of a dependency that needs it), and the dependency's RTO
+    /// judges `successCriteria.withinRto`. Default: `playbook.yaml` next to the experiment
+    /// file, when there is one.
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct TableArgs {
     /// DynamoDB table of runs, locks and the failover ledger.
     #[arg(long = "table-name", env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]
@@ -141,9 +160,12 @@ pub struct RunArgs {
     /// Use this run id (default: the experiment name and a random suffix).
     #[arg(long)]
     pub run_id: Option<String>,
-    /// The dependency's RTO in seconds, for `successCriteria.withinRto`.
+    /// The dependency's RTO in seconds, for `successCriteria.withinRto` (default: the
+    /// dependency's RTO in the playbook).
     #[arg(long)]
     pub rto_seconds: Option<f64>,
+    #[command(flatten)]
+    pub playbook: PlaybookArgs,
     /// Waits cost no real time: rehearse a long experiment in seconds. Sandbox only (a
     /// loopback endpoint); refused against a real account.
     #[arg(long)]

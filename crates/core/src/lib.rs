@@ -9,6 +9,7 @@ pub mod duration;
 pub mod failover;
 pub mod faults;
 pub mod plan;
+pub mod playbook;
 pub mod probes;
 pub mod run;
 pub mod safety;

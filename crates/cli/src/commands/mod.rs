@@ -6,6 +6,7 @@ use crate::cli::{Cli, Command};
 
 pub(crate) mod failover;
 mod plan;
+pub(crate) mod playbook;
 mod progress;
 mod run;
 mod runs;
@@ -22,7 +23,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { files } => validate::run(&files, format),
         Command::Schema => schema::run(),
-        Command::Plan { file, aws } => plan::run(&file, &aws, format).await,
+        Command::Plan {
+            file,
+            aws,
+            playbook,
+        } => plan::run(&file, &aws, &playbook, format).await,
         Command::Run { file, args } => run::run(&file, &args, format).await,
         Command::Status { run_id, aws, table } => {
             runs::status(&run_id, &aws, &table.name, format).await
@@ -36,6 +41,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sfn { action } => sfn::run(action, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
+        Command::Playbook { action } => playbook::run(action, format).await,
     }
 }
 

@@ -22,6 +22,7 @@ use gameday_runner::{Outcome, experiment_machine, phase_functions};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::playbook::files::check_for_experiment;
 use super::progress::LiveProgress;
 use super::runs::print_record;
 use super::validate::read_experiment;
@@ -37,8 +38,13 @@ struct RunReport {
 }
 
 pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode {
-    let experiment = match read_experiment(file) {
-        Ok(experiment) => experiment,
+    let checked = read_experiment(file).and_then(|experiment| {
+        let given = args.playbook.playbook.as_deref();
+        let check = check_for_experiment(file, &experiment, given, Utc::now())?;
+        Ok((experiment, check))
+    });
+    let (experiment, playbook) = match checked {
+        Ok(checked) => checked,
         Err(errors) => {
             for error in errors {
                 eprintln!("{error}");
@@ -46,6 +52,18 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
+    if let Some(check) = &playbook {
+        eprintln!(
+            "playbook {} ({}): dependency {}, RTO {}",
+            check.file, check.found, check.dependency, check.rto
+        );
+        // Prepare knows only the experiment's own blocked windows; the playbook's are
+        // enforced here, before anything is started or recorded.
+        if let Some(active) = &check.active {
+            eprintln!("gameday: refused: inside the {active}; no run was started");
+            return ExitCode::FAILURE;
+        }
+    }
     // Prepare validates the experiment again, as it does for every caller.
     let document = match serde_json::to_value(&experiment) {
         Ok(document) => document,
@@ -56,7 +74,8 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
         format!("{}-{}", experiment.metadata.name, &id[..8])
     });
     let mut input = json!({"runId": run_id, "experiment": document});
-    if let Some(rto) = args.rto_seconds {
+    let playbook_rto = playbook.as_ref().map(|c| c.rto.as_secs_f64());
+    if let Some(rto) = args.rto_seconds.or(playbook_rto) {
         input["rtoSeconds"] = json!(rto);
     }
     if args.deployed {

@@ -1,5 +1,6 @@
-//! `gameday validate FILE...`: experiment files, and failover policy files (`kind:
-//! FailoverPolicies`), so one glob over a service's folder checks everything in it.
+//! `gameday validate FILE...`: experiment files, failover policy files (`kind:
+//! FailoverPolicies`) and playbooks (`kind: Playbook`, with their links to the files beside
+//! them), so one glob over a service's folder checks everything in it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use gameday_core::source::parse_document;
 use gameday_core::spec::{Experiment, check_unique_experiment_names, load_experiment};
 use serde::Serialize;
 
+use super::playbook;
 use crate::cli::OutputFormat;
 use crate::output::emit;
 
@@ -25,12 +27,12 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         errors: Vec::new(),
     };
     let mut loaded: Vec<(String, Experiment)> = Vec::new();
-    let mut policy_files = Vec::new();
+    let mut other_files = Vec::new();
     for file in files {
         let name = file.display().to_string();
         match read_file(file) {
             Ok(Document::Experiment(experiment)) => loaded.push((name, *experiment)),
-            Ok(Document::FailoverPolicies) => policy_files.push(name),
+            Ok(Document::FailoverPolicies | Document::Playbook) => other_files.push(name),
             Err(errors) => report.errors.extend(errors),
         }
     }
@@ -40,9 +42,18 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         .iter()
         .map(|(f, _)| f.clone())
         .filter(|f| !invalid.contains(&f.as_str()))
-        .chain(policy_files)
+        .chain(other_files)
         .collect();
     report.errors.extend(duplicates);
+    // A playbook reports the errors of the files beside it too; each error is shown once.
+    let mut seen = Vec::new();
+    report.errors.retain(|e| {
+        let new = !seen.contains(e);
+        if new {
+            seen.push(e.clone());
+        }
+        new
+    });
     emit(format, &report, |report| {
         for error in &report.errors {
             eprintln!("{error}");
@@ -69,21 +80,29 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
 enum Document {
     Experiment(Box<Experiment>),
     FailoverPolicies,
+    Playbook,
 }
 
-/// The `kind` that marks a failover policy file; every other file is read as an experiment.
+/// The `kind` that marks a failover policy file; files of no known kind are read as experiments.
 const FAILOVER_KIND: &str = "FailoverPolicies";
 
 fn read_file(file: &Path) -> Result<Document, Vec<Diagnostic>> {
     let name = file.display().to_string();
     let text = read_text(file)?;
-    let is_failover = parse_document(&text).is_ok_and(|document| {
-        document.value.get("kind").and_then(|k| k.as_str()) == Some(FAILOVER_KIND)
+    let kind = parse_document(&text).ok().and_then(|document| {
+        document
+            .value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .map(String::from)
     });
-    if is_failover {
-        load_failover_file(&name, &text).map(|_| Document::FailoverPolicies)
-    } else {
-        load_experiment(&name, &text).map(|experiment| Document::Experiment(Box::new(experiment)))
+    match kind.as_deref() {
+        Some(FAILOVER_KIND) => load_failover_file(&name, &text).map(|_| Document::FailoverPolicies),
+        Some(playbook::files::KIND) => {
+            playbook::files::load_checked(file).map(|_| Document::Playbook)
+        }
+        _ => load_experiment(&name, &text)
+            .map(|experiment| Document::Experiment(Box::new(experiment))),
     }
 }
 
