@@ -539,7 +539,8 @@ mod tests {
         let experiment = experiment();
         // 2026-11-24 is a Tuesday; 18:00 UTC is 10:00 in Los Angeles.
         let facts = facts(Some("off"), Some("OK"), "2026-11-24T18:00:00Z");
-        let check = check_experiment(&playbook, &experiment, "pb.yaml", "given", facts.now).unwrap();
+        let check =
+            check_experiment(&playbook, &experiment, "pb.yaml", "given", facts.now).unwrap();
         let plan = build_plan(&experiment, &facts).with_playbook(check);
         assert!(!plan.would_start);
         assert_eq!(plan.blockers.len(), 1, "{:?}", plan.blockers);
@@ -550,7 +551,8 @@ mod tests {
         );
         // An hour later the period is over and nothing else blocks.
         let later = facts_at("2026-11-24T19:00:00Z");
-        let check = check_experiment(&playbook, &experiment, "pb.yaml", "given", later.now).unwrap();
+        let check =
+            check_experiment(&playbook, &experiment, "pb.yaml", "given", later.now).unwrap();
         let plan = build_plan(&experiment, &later).with_playbook(check);
         assert!(plan.would_start, "{:?}", plan.blockers);
         assert_eq!(plan.playbook.unwrap().windows.len(), 1);

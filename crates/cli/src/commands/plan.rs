@@ -13,8 +13,8 @@ use gameday_core::plan::{KillSwitch, Plan, PlanFacts, build_plan};
 use gameday_core::playbook::PlaybookCheck;
 use gameday_core::spec::Experiment;
 
-use super::validate::read_experiment;
 use super::playbook::files::check_for_experiment;
+use super::validate::read_experiment;
 use crate::cli::{AwsArgs, OutputFormat, PlaybookArgs};
 use crate::output::emit;
 

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use super::policy::*;
 use super::schema::check_structure;
-use crate::diagnostics::{
-    Diagnostic, Violation, child, locate_all, parse_file, pointer_of_path,
-};
+use crate::diagnostics::{Diagnostic, Violation, child, locate_all, parse_file, pointer_of_path};
 
 /// Loads a failover policy file from the text of `file`, or returns every problem in it.
 pub fn load_failover_file(file: &str, text: &str) -> Result<FailoverFile, Vec<Diagnostic>> {

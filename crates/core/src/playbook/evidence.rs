@@ -81,18 +81,23 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Source {
-    Experiment { experiment: String, run_id: String },
-    Failover { service: String, failover_id: String },
+    Experiment {
+        experiment: String,
+        run_id: String,
+    },
+    Failover {
+        service: String,
+        failover_id: String,
+    },
     Manual,
 }
 
 impl Source {
     pub fn describe(&self) -> String {
         match self {
-            Source::Experiment {
-                experiment,
-                run_id,
-            } => format!("experiment {experiment}, run {run_id}"),
+            Source::Experiment { experiment, run_id } => {
+                format!("experiment {experiment}, run {run_id}")
+            }
             Source::Failover {
                 service,
                 failover_id,
@@ -226,7 +231,7 @@ fn scenario_evidence(
             "manual exercise: downtime recorded in the playbook",
         )
     }));
-    recoveries.sort_by(|a, b| b.at.cmp(&a.at));
+    recoveries.sort_by_key(|r| std::cmp::Reverse(r.at));
     recoveries.truncate(TREND_LENGTH);
 
     ScenarioEvidence {

@@ -420,7 +420,7 @@ impl Playbook {
             .iter()
             .filter(|e| e.scenario == scenario)
             .collect();
-        out.sort_by(|a, b| b.date.cmp(&a.date));
+        out.sort_by_key(|e| std::cmp::Reverse(e.date.clone()));
         out
     }
 }

@@ -1,10 +1,10 @@
 //! Reading a playbook's evidence from the table: the runs of every linked experiment and the
 //! ledger of every linked failover policy. What is made of them is decided in core.
 
-use gameday_aws::{AwsClients, AwsError};
 use gameday_aws::config::load_sdk_config;
 use gameday_aws::ledger::{DynamoLedger, FailoverLedger};
 use gameday_aws::runs::RunStore;
+use gameday_aws::{AwsClients, AwsError};
 use gameday_core::playbook::{EvidenceInputs, Playbook};
 
 use crate::cli::{AwsArgs, TableArgs};

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use gameday_core::diagnostics::{Diagnostic, locate_all, parse_file};
 use gameday_core::failover::{FailoverFile, load_failover_file};
-use gameday_core::playbook::{Playbook, PlaybookCheck, check_experiment, check_links, load_playbook};
+use gameday_core::playbook::{
+    Playbook, PlaybookCheck, check_experiment, check_links, load_playbook,
+};
 use gameday_core::spec::{Experiment, load_experiment};
 
 use crate::commands::validate::read_text;
@@ -97,14 +99,19 @@ impl Siblings {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            let kind = parse_file(&name, &text)
-                .ok()
-                .and_then(|d| d.value.get("kind").and_then(|k| k.as_str()).map(String::from));
+            let kind = parse_file(&name, &text).ok().and_then(|d| {
+                d.value
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .map(String::from)
+            });
             let content = match kind.as_deref() {
-                Some("Experiment") => load_experiment(&name, &text)
-                    .map(|e| Content::Experiment(Box::new(e))),
-                Some("FailoverPolicies") => load_failover_file(&name, &text)
-                    .map(|f| Content::Policies(Box::new(f))),
+                Some("Experiment") => {
+                    load_experiment(&name, &text).map(|e| Content::Experiment(Box::new(e)))
+                }
+                Some("FailoverPolicies") => {
+                    load_failover_file(&name, &text).map(|f| Content::Policies(Box::new(f)))
+                }
                 _ => continue,
             };
             match content {

@@ -127,7 +127,10 @@ fn dependencies(playbook: &Playbook, critical: bool) -> Section {
         .collect();
     if listed.is_empty() {
         let text = if critical {
-            format!("None: no dependency of {} is critical.", playbook.metadata.title)
+            format!(
+                "None: no dependency of {} is critical.",
+                playbook.metadata.title
+            )
         } else {
             format!(
                 "None: every dependency of {} is critical; if one fails, the application fails with it.",

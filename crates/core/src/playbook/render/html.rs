@@ -18,11 +18,11 @@ pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}\
 pub fn write(root: &Section) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
-    out.push_str(
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n",
-    );
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
     out.push_str(&format!("<title>{}</title>\n", escape(&root.title)));
-    out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"));
+    out.push_str(&format!(
+        "<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    ));
     section(root, &mut out);
     out.push_str("</main>\n</body>\n</html>\n");
     out
