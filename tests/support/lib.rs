@@ -1,9 +1,9 @@
 //! Shared set-up for the sandbox tests: a running sandbox and SDK configuration pointing at it.
 
 pub mod bookstore;
+pub mod history;
 pub mod iam_check;
 pub mod template;
-pub mod history;
 
 use aws_config::SdkConfig;
 use gameday_aws::config::load_sdk_config;

@@ -33,9 +33,10 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check experiment files and list every error (exit 1 when any file is invalid).
+    /// Check experiment files, failover policy files and playbooks, and list every error
+    /// (exit 1 when any file is invalid).
     Validate {
-        /// Experiment files (.yaml, .yml or .json).
+        /// Experiment, failover policy or playbook files (.yaml, .yml or .json).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -49,6 +50,8 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         aws: AwsArgs,
+        #[command(flatten)]
+        playbook: PlaybookArgs,
     },
     /// Run an experiment now: its state machine on the embedded engine, the phases in-process,
     /// against the configured endpoint. Shows each state as it happens. Exit 0 on PASSED, 1 on
@@ -116,6 +119,17 @@ pub enum Command {
     /// only when every outcome was checked and as expected, 1 when one was not, 2 when a step
     /// could not run.
     Demo(crate::commands::demo::DemoArgs),
+    /// DR playbooks: check them against the experiments and policies beside them, print their
+    /// schema, render them as Markdown or HTML with each scenario's measured evidence.
+    Playbook {
+        #[command(subcommand)]
+        action: crate::commands::playbook::PlaybookAction,
+    },
+    /// The stage (1-5) of the staged-resiliency model SERVICE has reached, judged on evidence:
+    /// its playbook, its experiment and failover policy files, and the runs and failovers in
+    /// the table; then what the next stage still needs. Exit 0, or 1 when below --min-stage;
+    /// 2 on errors.
+    Maturity(MaturityArgs),
     /// Run the local AWS sandbox (moto on 127.0.0.1) for trying gameday without an account.
     Sandbox {
         #[command(subcommand)]
@@ -146,6 +160,16 @@ impl AwsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    /// The service's DR playbook. A run is refused inside the criticality period of the
+    /// experiment's dependency (or of a dependency that needs it), and the dependency's RTO
+    /// judges `successCriteria.withinRto`. Default: `playbook.yaml` next to the experiment
+    /// file, when there is one.
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct TableArgs {
     /// DynamoDB table of runs, locks and the failover ledger.
     #[arg(long = "table-name", env = "TABLE_NAME", default_value = gameday_aws::runs::DEFAULT_TABLE_NAME)]
@@ -164,9 +188,12 @@ pub struct RunArgs {
     /// Use this run id (default: the experiment name and a random suffix).
     #[arg(long)]
     pub run_id: Option<String>,
-    /// The dependency's RTO in seconds, for `successCriteria.withinRto`.
+    /// The dependency's RTO in seconds, for `successCriteria.withinRto` (default: the
+    /// dependency's RTO in the playbook).
     #[arg(long)]
     pub rto_seconds: Option<f64>,
+    #[command(flatten)]
+    pub playbook: PlaybookArgs,
     /// Waits cost no real time: rehearse a long experiment in seconds. Sandbox only (a
     /// loopback endpoint); refused against a real account.
     #[arg(long)]
@@ -185,6 +212,27 @@ pub struct RunArgs {
     /// Seconds between two looks at a deployed execution.
     #[arg(long, default_value_t = 5)]
     pub poll_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MaturityArgs {
+    /// The service, as the playbook's and experiments' `metadata.service` name it.
+    pub service: String,
+    /// The service's playbook, experiment files and failover policy files, e.g.
+    /// examples/bookstore/*.yaml. Without a playbook, stage 1 is not met.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// An experiment that a deploy pipeline runs as its gate (`functions/pipeline-gate`);
+    /// repeat for each. Stage 5 needs one.
+    #[arg(long = "gated", value_name = "EXPERIMENT")]
+    pub gated: Vec<String>,
+    /// Exit 1 when the service is below this stage (for a CI check).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=5), default_value_t = 0)]
+    pub min_stage: u8,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub table: TableArgs,
 }
 
 #[derive(Debug, Args)]

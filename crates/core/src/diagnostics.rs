@@ -146,6 +146,19 @@ pub fn field_path(pointer: &str) -> String {
     path
 }
 
+/// Turns serde_path_to_error's path into a JSON Pointer: `faults[0].action` → `/faults/0/action`.
+pub fn pointer_of_path(path: &str) -> String {
+    if path == "." {
+        return String::new();
+    }
+    path.replace('[', ".")
+        .replace(']', "")
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("/{s}"))
+        .collect()
+}
+
 /// Extends a JSON Pointer by one segment.
 pub fn child(pointer: &str, segment: impl fmt::Display) -> String {
     let segment = segment.to_string().replace('~', "~0").replace('/', "~1");

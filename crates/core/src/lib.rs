@@ -10,6 +10,7 @@ pub mod failover;
 pub mod faults;
 pub mod maturity;
 pub mod plan;
+pub mod playbook;
 pub mod probes;
 pub mod report;
 pub mod run;

@@ -52,6 +52,27 @@ pub struct PlaybookFacts {
     pub manual_exercises: usize,
 }
 
+impl PlaybookFacts {
+    /// What a validated playbook holds, as the maturity stages count it.
+    pub fn of(playbook: &crate::playbook::Playbook) -> Self {
+        Self {
+            dependencies: playbook
+                .dependencies
+                .iter()
+                .filter(|d| d.critical)
+                .map(|d| d.name.clone())
+                .collect(),
+            scenarios: playbook
+                .scenarios
+                .iter()
+                .filter(|s| !s.recovery_procedure.is_empty())
+                .count(),
+            contacts: playbook.contacts.len(),
+            manual_exercises: playbook.exercises.len(),
+        }
+    }
+}
+
 /// One experiment of the service and what its runs show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cost::{CostEstimate, estimate};
 use crate::faults::{ApiCall, FaultEffect, fault_effect};
+use crate::playbook::PlaybookCheck;
 pub use crate::safety::KillSwitch;
 use crate::safety::stop_alarm_problem;
 use crate::selection::{InstanceFacts, TargetSelection, select_targets};
@@ -41,6 +42,8 @@ pub struct Plan {
     pub stop_alarms: Vec<StopAlarmStatus>,
     /// The blocked window in force now, if any.
     pub blocked_window: Option<String>,
+    /// The playbook consulted, its dependency and criticality windows; `None` without one.
+    pub playbook: Option<PlaybookCheck>,
     pub targets: Vec<TargetSelection>,
     pub steps: Vec<PlannedStep>,
     pub undo: Vec<FaultEffect>,
@@ -144,10 +147,24 @@ pub fn build_plan(experiment: &Experiment, facts: &PlanFacts) -> Plan {
         },
         stop_alarms,
         blocked_window,
+        playbook: None,
         steps: steps(experiment, &facts.kill_switch.parameter, &all_chosen, &undo),
         targets,
         undo,
         cost: estimate(experiment),
+    }
+}
+
+impl Plan {
+    /// Adds what the playbook says: the check is shown, and a criticality period in force
+    /// refuses the run.
+    pub fn with_playbook(mut self, check: PlaybookCheck) -> Self {
+        if let Some(active) = &check.active {
+            self.blockers.push(format!("inside the {active}"));
+            self.would_start = false;
+        }
+        self.playbook = Some(check);
+        self
     }
 }
 
@@ -507,5 +524,41 @@ mod tests {
                 .any(|b| b.contains("does not exist"))
         );
         assert!(!missing.kill_switch.engaged);
+    }
+
+    #[test]
+    fn a_criticality_period_in_force_refuses_the_plan() {
+        use crate::playbook::{CriticalityPeriod, WeeklyPeriod, check_experiment};
+        let mut playbook = crate::playbook::tests::bookstore();
+        playbook.dependencies[0].criticality_period = CriticalityPeriod::Weekly(WeeklyPeriod {
+            days: vec![crate::spec::Weekday::Tue],
+            start_time: "09:00".into(),
+            end_time: "11:00".into(),
+            time_zone: "America/Los_Angeles".into(),
+        });
+        let experiment = experiment();
+        // 2026-11-24 is a Tuesday; 18:00 UTC is 10:00 in Los Angeles.
+        let facts = facts(Some("off"), Some("OK"), "2026-11-24T18:00:00Z");
+        let check =
+            check_experiment(&playbook, &experiment, "pb.yaml", "given", facts.now).unwrap();
+        let plan = build_plan(&experiment, &facts).with_playbook(check);
+        assert!(!plan.would_start);
+        assert_eq!(plan.blockers.len(), 1, "{:?}", plan.blockers);
+        assert!(
+            plan.blockers[0].contains("criticality period of dependency `api`"),
+            "{:?}",
+            plan.blockers
+        );
+        // An hour later the period is over and nothing else blocks.
+        let later = facts_at("2026-11-24T19:00:00Z");
+        let check =
+            check_experiment(&playbook, &experiment, "pb.yaml", "given", later.now).unwrap();
+        let plan = build_plan(&experiment, &later).with_playbook(check);
+        assert!(plan.would_start, "{:?}", plan.blockers);
+        assert_eq!(plan.playbook.unwrap().windows.len(), 1);
+    }
+
+    fn facts_at(now: &str) -> PlanFacts {
+        facts(Some("off"), Some("OK"), now)
     }
 }

@@ -94,6 +94,15 @@ fn check_union(
         if let [only] = non_null.as_slice() {
             return check_branch(file, only, found, pointer, out);
         }
+        // An untagged union (a word or a mapping, say): the branch of the found value's type.
+        let same_type: Vec<&Value> = non_null
+            .iter()
+            .copied()
+            .filter(|b| accepts_type_of(b, found))
+            .collect();
+        if let [only] = same_type.as_slice() {
+            return check_branch(file, only, found, pointer, out);
+        }
         out.push(Violation::new(
             pointer,
             format!("{} does not match any allowed form", show(found)),
@@ -158,6 +167,31 @@ fn check_branch(
             format!("internal schema error: {error}"),
             "report this as a bug",
         )),
+    }
+}
+
+/// Whether `branch` takes values of the JSON type of `found` (by its `type`, or the type of
+/// its `const`/`enum` values).
+fn accepts_type_of(branch: &Value, found: &Value) -> bool {
+    let type_of = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let found_type = type_of(found);
+    let named = |t: &Value| {
+        t.as_str()
+            .is_some_and(|t| t == found_type || (t == "integer" && found_type == "number"))
+    };
+    match (branch.get("type"), branch.get("const"), branch.get("enum")) {
+        (Some(Value::Array(types)), _, _) => types.iter().any(named),
+        (Some(t), _, _) => named(t),
+        (None, Some(value), _) => type_of(value) == found_type,
+        (None, None, Some(Value::Array(values))) => values.iter().any(|v| type_of(v) == found_type),
+        _ => false,
     }
 }
 

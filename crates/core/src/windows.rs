@@ -13,7 +13,8 @@ pub fn active_window(schedule: &Schedule, now: DateTime<Utc>) -> Option<&Blocked
         .find(|window| contains(window, &schedule.time_zone, now))
 }
 
-fn contains(window: &BlockedWindow, time_zone: &str, now: DateTime<Utc>) -> bool {
+/// Whether `window`, read in `time_zone` (an IANA name), contains `now`.
+pub fn contains(window: &BlockedWindow, time_zone: &str, now: DateTime<Utc>) -> bool {
     match window {
         BlockedWindow::Once(once) => {
             let parse = |text: &str| {

@@ -6,7 +6,9 @@ use crate::cli::{Cli, Command};
 
 pub(crate) mod demo;
 pub(crate) mod failover;
+mod maturity;
 mod plan;
+pub(crate) mod playbook;
 mod progress;
 mod report;
 mod run;
@@ -25,7 +27,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { files } => validate::run(&files, format),
         Command::Schema => schema::run(),
-        Command::Plan { file, aws } => plan::run(&file, &aws, format).await,
+        Command::Plan {
+            file,
+            aws,
+            playbook,
+        } => plan::run(&file, &aws, &playbook, format).await,
         Command::Run { file, args } => run::run(&file, &args, format).await,
         Command::Status { run_id, aws, table } => {
             runs::status(&run_id, &aws, &table.name, format).await
@@ -38,10 +44,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => runs::history(&experiment, limit, &aws, &table.name, format).await,
         Command::Sfn { action } => sfn::run(action, format).await,
         Command::Report(args) => report::run(&args, format).await,
+        Command::Maturity(args) => maturity::run(&args, format).await,
         Command::Sandbox { action } => sandbox::run(action, format).await,
         Command::Failover { action } => failover::run(action, format).await,
         Command::Schedule { action } => schedule::run(action, format).await,
         Command::Demo(args) => demo::run(&args, format).await,
+        Command::Playbook { action } => playbook::run(action, format).await,
     }
 }
 

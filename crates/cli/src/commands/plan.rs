@@ -10,15 +10,31 @@ use gameday_aws::parameters::ParameterStore;
 use gameday_aws::{AwsClients, AwsError};
 use gameday_core::faults::Undo;
 use gameday_core::plan::{KillSwitch, Plan, PlanFacts, build_plan};
+use gameday_core::playbook::PlaybookCheck;
 use gameday_core::spec::Experiment;
 
+use super::playbook::files::check_for_experiment;
 use super::validate::read_experiment;
-use crate::cli::{AwsArgs, OutputFormat};
+use crate::cli::{AwsArgs, OutputFormat, PlaybookArgs};
 use crate::output::emit;
 
-pub async fn run(file: &Path, aws: &AwsArgs, format: OutputFormat) -> ExitCode {
-    let experiment = match read_experiment(file) {
-        Ok(experiment) => experiment,
+pub async fn run(
+    file: &Path,
+    aws: &AwsArgs,
+    playbook: &PlaybookArgs,
+    format: OutputFormat,
+) -> ExitCode {
+    let checked = read_experiment(file).and_then(|experiment| {
+        let check = check_for_experiment(
+            file,
+            &experiment,
+            playbook.playbook.as_deref(),
+            chrono::Utc::now(),
+        )?;
+        Ok((experiment, check))
+    });
+    let (experiment, playbook_check) = match checked {
+        Ok(checked) => checked,
         Err(errors) => {
             for error in errors {
                 eprintln!("{error}");
@@ -32,7 +48,10 @@ pub async fn run(file: &Path, aws: &AwsArgs, format: OutputFormat) -> ExitCode {
         Ok(facts) => facts,
         Err(error) => return super::fail(describe_aws_error(&error, aws.endpoint_url.as_deref())),
     };
-    let plan = build_plan(&experiment, &facts);
+    let mut plan = build_plan(&experiment, &facts);
+    if let Some(check) = playbook_check {
+        plan = plan.with_playbook(check);
+    }
     emit(format, &plan, print_plan);
     if plan.would_start {
         ExitCode::SUCCESS
@@ -127,6 +146,7 @@ fn print_plan(plan: &Plan) {
         "  blocked window: {}",
         plan.blocked_window.as_deref().unwrap_or("none in force")
     );
+    print_playbook(plan.playbook.as_ref());
     println!("\nTargets");
     for target in &plan.targets {
         println!(
@@ -185,5 +205,27 @@ fn print_plan(plan: &Plan) {
     );
     for assumption in &cost.assumptions {
         println!("  assumes {assumption}");
+    }
+}
+
+fn print_playbook(check: Option<&PlaybookCheck>) {
+    let Some(check) = check else {
+        println!("  playbook: none (no --playbook, and no playbook.yaml next to the experiment)");
+        return;
+    };
+    println!(
+        "  playbook: {} ({}); dependency {}, RTO {}, RPO {}",
+        check.file, check.found, check.dependency, check.rto, check.rpo
+    );
+    if check.windows.is_empty() {
+        println!("    no criticality period blocks it (critical always, or no weekly period)");
+    }
+    for window in &check.windows {
+        let state = if check.active.as_ref() == Some(window) {
+            "IN FORCE"
+        } else {
+            "not in force"
+        };
+        println!("    {window} ({state})");
     }
 }

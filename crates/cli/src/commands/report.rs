@@ -10,11 +10,9 @@ use gameday_aws::AwsClients;
 use gameday_aws::config::load_sdk_config;
 use gameday_aws::evidence::{experiment_runs, ledger_entries, policy_services};
 use gameday_aws::ledger::DynamoLedger;
-use gameday_core::failover::FailoverFile;
 use gameday_core::report::{Report, ReportWindow, build_report, html};
-use gameday_core::spec::Experiment;
 
-use super::validate::{Document, read_file};
+use super::validate::{Sources, read_sources};
 use crate::cli::{OutputFormat, ReportArgs};
 
 /// Where the page goes when `--out` is not given (text output).
@@ -31,7 +29,11 @@ pub async fn run(args: &ReportArgs, format: OutputFormat) -> ExitCode {
             args.max_interval_days
         ));
     }
-    let (experiments, policies) = match read_files(&args.files, args.service.as_deref()) {
+    let Sources {
+        experiments,
+        policies,
+        ..
+    } = match read_sources(&args.files, args.service.as_deref(), "the report") {
         Ok(read) => read,
         Err(code) => return code,
     };
@@ -130,38 +132,6 @@ fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| {
             format!("--since `{text}`: not a date; use YYYY-MM-DD (UTC) or an RFC 3339 time such as 2026-11-01T00:00:00Z")
         })
-}
-
-/// The experiments (of `service`, when given) and the failover policy files among `files`.
-/// Every invalid file is reported, then the command stops.
-fn read_files(
-    files: &[PathBuf],
-    service: Option<&str>,
-) -> Result<(Vec<Experiment>, Vec<FailoverFile>), ExitCode> {
-    let mut experiments = Vec::new();
-    let mut policies = Vec::new();
-    let mut failed = false;
-    for file in files {
-        match read_file(file) {
-            Ok(Document::Experiment(experiment)) => {
-                if service.is_none_or(|s| experiment.metadata.service == s) {
-                    experiments.push(*experiment);
-                }
-            }
-            Ok(Document::FailoverPolicies(file)) => policies.push(*file),
-            Err(errors) => {
-                failed = true;
-                errors.iter().for_each(|e| eprintln!("{e}"));
-            }
-        }
-    }
-    if failed {
-        eprintln!(
-            "gameday: fix the files above (`gameday validate` lists every error), then run the report again"
-        );
-        return Err(ExitCode::from(super::EXIT_ERROR));
-    }
-    Ok((experiments, policies))
 }
 
 #[cfg(test)]

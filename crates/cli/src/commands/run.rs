@@ -22,6 +22,7 @@ use gameday_runner::{Outcome, experiment_machine, phase_functions};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::playbook::files::check_for_experiment;
 use super::progress::LiveProgress;
 use super::runs::print_record;
 use super::validate::read_experiment;
@@ -37,15 +38,25 @@ pub(crate) struct RunReport {
 }
 
 pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode {
-    let (run_id, input) = match experiment_input(file, args.run_id.clone(), args.rto_seconds) {
+    let prepared = match experiment_input(
+        file,
+        args.run_id.clone(),
+        args.rto_seconds,
+        args.playbook.playbook.as_deref(),
+    ) {
         Ok(prepared) => prepared,
-        Err(errors) => {
+        Err(InputError::Refused(why)) => {
+            eprintln!("gameday: refused: {why}; no run was started");
+            return ExitCode::FAILURE;
+        }
+        Err(InputError::Invalid(errors)) => {
             for error in errors {
                 eprintln!("{error}");
             }
             return ExitCode::from(super::EXIT_ERROR);
         }
     };
+    let (run_id, input) = prepared;
     if args.deployed {
         return match follow_deployed(args, &run_id, &input).await {
             Ok(report) => finish(
@@ -97,22 +108,48 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
 
 /// The run id (the one given, or the experiment name and a random suffix) and the state
 /// machine's input for the experiment in `file`; `Err` lists every problem of the file.
+/// Why an experiment could not be turned into a state machine input.
+pub(crate) enum InputError {
+    /// The files are invalid: every error, located.
+    Invalid(Vec<String>),
+    /// The experiment is valid but must not run now (a criticality period of the playbook).
+    Refused(String),
+}
+
+/// The run id and the state machine input for the experiment in `file`, after the playbook's
+/// checks: the playbook given, or the `playbook.yaml` beside the experiment. Its criticality
+/// periods are enforced here, before anything is started or recorded, because Prepare knows
+/// only the experiment's own blocked windows; its RTO is the default for `rto_seconds`.
 pub(crate) fn experiment_input(
     file: &Path,
     run_id: Option<String>,
     rto_seconds: Option<f64>,
-) -> Result<(String, Value), Vec<String>> {
-    let experiment = read_experiment(file)
-        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    playbook: Option<&Path>,
+) -> Result<(String, Value), InputError> {
+    let invalid = |errors: Vec<gameday_core::diagnostics::Diagnostic>| {
+        InputError::Invalid(errors.iter().map(ToString::to_string).collect())
+    };
+    let experiment = read_experiment(file).map_err(invalid)?;
+    let check = check_for_experiment(file, &experiment, playbook, Utc::now()).map_err(invalid)?;
+    if let Some(check) = &check {
+        eprintln!(
+            "playbook {} ({}): dependency {}, RTO {}",
+            check.file, check.found, check.dependency, check.rto
+        );
+        if let Some(active) = &check.active {
+            return Err(InputError::Refused(format!("inside the {active}")));
+        }
+    }
     // Prepare validates the experiment again, as it does for every caller.
     let document = serde_json::to_value(&experiment)
-        .map_err(|error| vec![format!("{}: {error}", file.display())])?;
+        .map_err(|error| InputError::Invalid(vec![format!("{}: {error}", file.display())]))?;
     let run_id = run_id.unwrap_or_else(|| {
         let id = uuid::Uuid::new_v4().simple().to_string();
         format!("{}-{}", experiment.metadata.name, &id[..8])
     });
     let mut input = json!({"runId": run_id, "experiment": document});
-    if let Some(rto) = rto_seconds {
+    let playbook_rto = check.as_ref().map(|c| c.rto.as_secs_f64());
+    if let Some(rto) = rto_seconds.or(playbook_rto) {
         input["rtoSeconds"] = json!(rto);
     }
     Ok((run_id, input))

@@ -1,15 +1,18 @@
-//! `gameday validate FILE...`: experiment files, and failover policy files (`kind:
-//! FailoverPolicies`), so one glob over a service's folder checks everything in it.
+//! `gameday validate FILE...`: experiment files, failover policy files (`kind:
+//! FailoverPolicies`) and playbooks (`kind: Playbook`, with their links to the files beside
+//! them), so one glob over a service's folder checks everything in it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gameday_core::diagnostics::Diagnostic;
 use gameday_core::failover::{FailoverFile, load_failover_file};
+use gameday_core::playbook::Playbook;
 use gameday_core::source::parse_document;
 use gameday_core::spec::{Experiment, check_unique_experiment_names, load_experiment};
 use serde::Serialize;
 
+use super::playbook;
 use crate::cli::OutputFormat;
 use crate::output::emit;
 
@@ -27,12 +30,12 @@ pub(crate) fn check_files(files: &[PathBuf]) -> Report {
         errors: Vec::new(),
     };
     let mut loaded: Vec<(String, Experiment)> = Vec::new();
-    let mut policy_files = Vec::new();
+    let mut other_files = Vec::new();
     for file in files {
         let name = file.display().to_string();
         match read_file(file) {
             Ok(Document::Experiment(experiment)) => loaded.push((name, *experiment)),
-            Ok(Document::FailoverPolicies(_)) => policy_files.push(name),
+            Ok(Document::FailoverPolicies(_) | Document::Playbook(_)) => other_files.push(name),
             Err(errors) => report.errors.extend(errors),
         }
     }
@@ -42,9 +45,18 @@ pub(crate) fn check_files(files: &[PathBuf]) -> Report {
         .iter()
         .map(|(f, _)| f.clone())
         .filter(|f| !invalid.contains(&f.as_str()))
-        .chain(policy_files)
+        .chain(other_files)
         .collect();
     report.errors.extend(duplicates);
+    // A playbook reports the errors of the files beside it too; each error is shown once.
+    let mut seen = Vec::new();
+    report.errors.retain(|e| {
+        let new = !seen.contains(e);
+        if new {
+            seen.push(e.clone());
+        }
+        new
+    });
     report
 }
 
@@ -72,25 +84,81 @@ pub fn run(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
 }
 
+/// The files a command reads its sources from, by kind.
+#[derive(Default)]
+pub struct Sources {
+    pub experiments: Vec<Experiment>,
+    pub policies: Vec<FailoverFile>,
+    pub playbooks: Vec<Playbook>,
+}
+
+/// Reads every file, keeping the experiments and playbooks of `service` (all, when `None`)
+/// and every failover policy file. Every invalid file is reported; then the command stops
+/// with exit 2, naming `what` it could not build.
+pub fn read_sources(
+    files: &[PathBuf],
+    service: Option<&str>,
+    what: &str,
+) -> Result<Sources, ExitCode> {
+    let mut sources = Sources::default();
+    let mut failed = false;
+    let of_service = |name: &str| service.is_none_or(|s| name == s);
+    for file in files {
+        match read_file(file) {
+            Ok(Document::Experiment(experiment)) => {
+                if of_service(&experiment.metadata.service) {
+                    sources.experiments.push(*experiment);
+                }
+            }
+            Ok(Document::FailoverPolicies(file)) => sources.policies.push(*file),
+            Ok(Document::Playbook(playbook)) => {
+                if of_service(&playbook.metadata.service) {
+                    sources.playbooks.push(*playbook);
+                }
+            }
+            Err(errors) => {
+                failed = true;
+                errors.iter().for_each(|e| eprintln!("{e}"));
+            }
+        }
+    }
+    if failed {
+        eprintln!(
+            "gameday: fix the files above (`gameday validate` lists every error), then run {what} again"
+        );
+        return Err(ExitCode::from(super::EXIT_ERROR));
+    }
+    Ok(sources)
+}
+
 /// What a file passed to `validate` (or `report`) turned out to hold.
 pub enum Document {
     Experiment(Box<Experiment>),
     FailoverPolicies(Box<FailoverFile>),
+    Playbook(Box<Playbook>),
 }
 
-/// The `kind` that marks a failover policy file; every other file is read as an experiment.
+/// The `kind` that marks a failover policy file; files of no known kind are read as experiments.
 const FAILOVER_KIND: &str = "FailoverPolicies";
 
 pub fn read_file(file: &Path) -> Result<Document, Vec<Diagnostic>> {
     let name = file.display().to_string();
     let text = read_text(file)?;
-    let is_failover = parse_document(&text).is_ok_and(|document| {
-        document.value.get("kind").and_then(|k| k.as_str()) == Some(FAILOVER_KIND)
+    let kind = parse_document(&text).ok().and_then(|document| {
+        document
+            .value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .map(String::from)
     });
-    if is_failover {
-        load_failover_file(&name, &text).map(|file| Document::FailoverPolicies(Box::new(file)))
-    } else {
-        load_experiment(&name, &text).map(|experiment| Document::Experiment(Box::new(experiment)))
+    match kind.as_deref() {
+        Some(FAILOVER_KIND) => {
+            load_failover_file(&name, &text).map(|file| Document::FailoverPolicies(Box::new(file)))
+        }
+        Some(playbook::files::KIND) => playbook::files::load_checked(file)
+            .map(|playbook| Document::Playbook(Box::new(playbook))),
+        _ => load_experiment(&name, &text)
+            .map(|experiment| Document::Experiment(Box::new(experiment))),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::policy::*;
 use super::schema::check_structure;
-use crate::diagnostics::{Diagnostic, Violation, child, locate_all, parse_file};
+use crate::diagnostics::{Diagnostic, Violation, child, locate_all, parse_file, pointer_of_path};
 
 /// Loads a failover policy file from the text of `file`, or returns every problem in it.
 pub fn load_failover_file(file: &str, text: &str) -> Result<FailoverFile, Vec<Diagnostic>> {
@@ -17,17 +17,8 @@ pub fn load_failover_file(file: &str, text: &str) -> Result<FailoverFile, Vec<Di
     }
     let model: FailoverFile =
         serde_path_to_error::deserialize(&document.value).map_err(|error| {
-            let pointer: String = error
-                .path()
-                .to_string()
-                .replace('[', ".")
-                .replace(']', "")
-                .split('.')
-                .filter(|s| !s.is_empty())
-                .map(|s| format!("/{s}"))
-                .collect();
             locate(vec![Violation::new(
-                pointer,
+                pointer_of_path(&error.path().to_string()),
                 error.inner().to_string(),
                 "see `gameday failover schema`",
             )])

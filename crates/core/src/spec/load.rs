@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::model::Experiment;
 use super::schema::check_structure;
 use super::semantic::check_semantics;
-use crate::diagnostics::{Diagnostic, Violation, locate_all, parse_file};
+use crate::diagnostics::{Diagnostic, Violation, locate_all, parse_file, pointer_of_path};
 use crate::source::SourceDocument;
 
 /// Loads one experiment from the text of `file`, or returns every problem found in it.
@@ -30,7 +30,7 @@ pub fn load_experiment(file: &str, text: &str) -> Result<Experiment, Vec<Diagnos
 /// names the field.
 fn build_model(file: &str, document: &SourceDocument) -> Result<Experiment, Vec<Diagnostic>> {
     serde_path_to_error::deserialize(&document.value).map_err(|error| {
-        let pointer = json_pointer(&error.path().to_string());
+        let pointer = pointer_of_path(&error.path().to_string());
         let message = error.inner().to_string();
         vec![Diagnostic::locate(
             file,
@@ -38,19 +38,6 @@ fn build_model(file: &str, document: &SourceDocument) -> Result<Experiment, Vec<
             Violation::new(pointer, message, "see `gameday schema`"),
         )]
     })
-}
-
-/// `faults[0].action` (serde_path_to_error's form) → `/faults/0/action`.
-fn json_pointer(path: &str) -> String {
-    if path == "." {
-        return String::new();
-    }
-    path.replace('[', ".")
-        .replace(']', "")
-        .split('.')
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("/{s}"))
-        .collect()
 }
 
 /// Experiment names must be unique across the files checked together.

@@ -26,8 +26,8 @@ use gameday_engine::VirtualClock;
 use gameday_sandbox::Sandbox;
 
 use super::failover::{DrillRequest, Echo, run_drill};
-use super::run::{execute, experiment_input};
-use crate::cli::{AwsArgs, OutputFormat, RunArgs, TableArgs};
+use super::run::{InputError, execute, experiment_input};
+use crate::cli::{AwsArgs, OutputFormat, PlaybookArgs, RunArgs, TableArgs};
 use checks::Checks;
 use summary::{DemoSummary, DnsChange, RunSummary};
 
@@ -314,8 +314,13 @@ async fn run_experiment(
         "demo-api-instance-failure-{}",
         Utc::now().format("%Y%m%dT%H%M%S")
     );
-    let (run_id, input) =
-        experiment_input(&file, Some(run_id), Some(api_rto)).map_err(|errors| errors.join("\n"))?;
+    // The playbook beside the experiment applies, as it does for `gameday run`.
+    let (run_id, input) = experiment_input(&file, Some(run_id), Some(api_rto), None).map_err(
+        |error| match error {
+            InputError::Invalid(errors) => errors.join("\n"),
+            InputError::Refused(why) => format!("{}: refused: {why}", file.display()),
+        },
+    )?;
     progress(&format!(
         "running {} on the embedded engine (virtual clock)",
         file.display()
@@ -332,6 +337,7 @@ async fn run_experiment(
         topic_arn: Some(fleet.topic_arn.clone()),
         run_id: Some(run_id.clone()),
         rto_seconds: Some(api_rto),
+        playbook: PlaybookArgs { playbook: None },
         virtual_clock: true,
         deployed: false,
         state_machine_arn: None,
