@@ -10,7 +10,7 @@ mod maturity;
 mod plan;
 pub(crate) mod playbook;
 mod progress;
-mod report;
+pub(crate) mod report;
 mod run;
 mod runs;
 mod sandbox;

@@ -5,12 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use gameday_aws::AwsClients;
 use gameday_aws::config::load_sdk_config;
 use gameday_aws::evidence::{experiment_runs, ledger_entries, policy_services};
 use gameday_aws::ledger::DynamoLedger;
+use gameday_core::failover::FailoverFile;
 use gameday_core::report::{Report, ReportWindow, build_report, html};
+use gameday_core::spec::Experiment;
 
 use super::validate::{Sources, read_sources};
 use crate::cli::{OutputFormat, ReportArgs};
@@ -49,35 +52,24 @@ pub async fn run(args: &ReportArgs, format: OutputFormat) -> ExitCode {
         );
     }
     let config = load_sdk_config(&args.aws.settings()).await;
-    let table = &args.table.name;
-    let runs = AwsClients::new(&config, table).runs;
-    let ledger = DynamoLedger::from_config(&config, table);
-    eprintln!(
-        "reading the runs of {} experiment(s) and the failover ledger of {} service(s) from table {table}",
-        experiments.len(),
-        services.len()
-    );
-    let read = match experiment_runs(&runs, &experiments, &policies).await {
-        Ok(read) => read,
-        Err(error) => return super::fail(format!("reading runs from table {table}: {error}")),
+    let window = ReportWindow {
+        now: Utc::now(),
+        since,
+        max_interval: Duration::days(args.max_interval_days),
     };
-    let entries = match ledger_entries(&ledger, &services).await {
-        Ok(entries) => entries,
-        Err(error) => {
-            return super::fail(format!(
-                "reading the failover ledger from table {table}: {error}"
-            ));
-        }
+    let report = match read_report(
+        &config,
+        &args.table.name,
+        &experiments,
+        &policies,
+        &services,
+        window,
+    )
+    .await
+    {
+        Ok(report) => report,
+        Err(message) => return super::fail(message),
     };
-    let report = build_report(
-        &read,
-        &entries,
-        ReportWindow {
-            now: Utc::now(),
-            since,
-            max_interval: Duration::days(args.max_interval_days),
-        },
-    );
     let out = match (format, &args.out) {
         (_, Some(out)) => Some(out.clone()),
         (OutputFormat::Text, None) => Some(PathBuf::from(DEFAULT_OUT)),
@@ -108,7 +100,33 @@ pub async fn run(args: &ReportArgs, format: OutputFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn write_page(report: &Report, out: &Path) -> Result<(), String> {
+/// Reads the runs of `experiments` and the ledger of `services` from `table` and builds the
+/// report over `window`.
+pub(crate) async fn read_report(
+    config: &SdkConfig,
+    table: &str,
+    experiments: &[Experiment],
+    policies: &[FailoverFile],
+    services: &[String],
+    window: ReportWindow,
+) -> Result<Report, String> {
+    let runs = AwsClients::new(config, table).runs;
+    let ledger = DynamoLedger::from_config(config, table);
+    eprintln!(
+        "reading the runs of {} experiment(s) and the failover ledger of {} service(s) from table {table}",
+        experiments.len(),
+        services.len()
+    );
+    let read = experiment_runs(&runs, experiments, policies)
+        .await
+        .map_err(|error| format!("reading runs from table {table}: {error}"))?;
+    let entries = ledger_entries(&ledger, services)
+        .await
+        .map_err(|error| format!("reading the failover ledger from table {table}: {error}"))?;
+    Ok(build_report(&read, &entries, window))
+}
+
+pub(crate) fn write_page(report: &Report, out: &Path) -> Result<(), String> {
     std::fs::write(out, html::render(report)).map_err(|error| {
         format!(
             "cannot write the report to {}: {error}; choose another path with --out",

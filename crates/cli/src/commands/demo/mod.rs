@@ -6,6 +6,7 @@
 //! as expected makes the exit code 1.
 
 mod checks;
+mod documents;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -215,6 +216,25 @@ async fn demo(
         .map_err(|e| format!("reading {}: {e}", fleet.queue_url))?;
     checks.expect_notifications(&notifications, &run.run_id, &drill.entry.failover_id);
 
+    progress("rendering the playbook with its evidence, and the report");
+    let experiment = run
+        .record
+        .as_ref()
+        .map_or_else(String::new, |r| r.experiment.clone());
+    let documents = documents::write(
+        &args.examples,
+        files,
+        &args.out_dir,
+        (&config, &aws, table),
+        documents::Expected {
+            experiment: &experiment,
+            run_id: &run.run_id,
+            failover_id: &drill.entry.failover_id,
+        },
+        &mut checks,
+    )
+    .await?;
+
     let mut summary = DemoSummary {
         endpoint_url: endpoint.to_string(),
         kept_sandbox: args.keep_sandbox,
@@ -240,7 +260,8 @@ async fn demo(
         "writing the evidence to {}",
         args.out_dir.display()
     ));
-    let written = summary.write_files(&args.out_dir);
+    let mut written = summary.write_files(&args.out_dir);
+    written.extend(documents);
     checks.expect_files(&written);
     summary.files = written.into_iter().map(|(path, _)| path).collect();
     summary.passed = checks.all_passed();

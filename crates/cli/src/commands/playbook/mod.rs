@@ -1,7 +1,7 @@
 //! `gameday playbook validate|schema|render`: DR playbooks, checked against the files beside
 //! them, and rendered with the measured evidence of each scenario.
 
-mod evidence;
+pub mod evidence;
 pub mod files;
 
 use std::path::{Path, PathBuf};
