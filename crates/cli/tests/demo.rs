@@ -142,7 +142,32 @@ fn the_demo_passes_moves_the_api_record_and_leaves_complete_evidence() {
         .iter()
         .map(|f| f.as_str().unwrap())
         .collect();
-    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files.len(), 7, "{files:?}");
+
+    // The rendered playbook carries the run as the API scenario's evidence, and the report
+    // carries the run and the failover.
+    let read_text = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|e| panic!("{name} was not written: {e}"))
+    };
+    let markdown = read_text("playbook.md");
+    assert!(markdown.contains("Scenario"), "{markdown}");
+    assert!(
+        markdown.contains("PASSED"),
+        "the API scenario's verdict trend shows the run:\n{markdown}"
+    );
+    let playbook_page = read_text("playbook.html");
+    assert!(
+        playbook_page.starts_with("<!DOCTYPE html>"),
+        "{playbook_page}"
+    );
+    let report = read_text("report.html");
+    assert!(report.contains("<svg"), "the report has its charts");
+    assert!(report.contains("api-instance-failure"), "{report}");
+    assert!(
+        report.contains(&entry.failover_id),
+        "the report's ledger shows the failover"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
