@@ -10,7 +10,7 @@ use gameday_core::diagnostics::Diagnostic;
 use gameday_core::schedule_sync::DEFAULT_SCHEDULE_GROUP;
 use gameday_core::spec::{Experiment, check_unique_experiment_names};
 
-use super::validate::read_experiment;
+use super::validate::{Document, read_file};
 use crate::cli::{AwsArgs, OutputFormat, TableArgs};
 
 mod list;
@@ -144,13 +144,17 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// The experiments of `files` with their file names, or `None` after printing every error
-/// (unreadable or invalid files, and names used twice).
+/// (unreadable or invalid files, and names used twice). Failover policy files and playbooks
+/// among them are checked and skipped, so a service's whole folder can be passed.
 fn read_experiments(files: &[PathBuf]) -> Option<Vec<(String, Experiment)>> {
     let mut loaded = Vec::new();
     let mut errors: Vec<Diagnostic> = Vec::new();
     for file in files {
-        match read_experiment(file) {
-            Ok(experiment) => loaded.push((file.display().to_string(), experiment)),
+        match read_file(file) {
+            Ok(Document::Experiment(experiment)) => {
+                loaded.push((file.display().to_string(), *experiment))
+            }
+            Ok(Document::FailoverPolicies(_) | Document::Playbook(_)) => {}
             Err(found) => errors.extend(found),
         }
     }
