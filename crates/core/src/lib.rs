@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub mod duration;
 pub mod failover;
 pub mod faults;
+pub mod html;
 pub mod maturity;
 pub mod plan;
 pub mod playbook;

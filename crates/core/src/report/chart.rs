@@ -7,7 +7,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Duration, Utc};
 
 use super::SeriesPoint;
-use super::html::escape;
+use crate::html::escape;
 
 const WIDTH: f64 = 560.0;
 const HEIGHT: f64 = 260.0;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::chart::{LineChart, line_chart};
 use super::{ExperimentReport, FailoverRow, OpenProblem, Report, StatusCounts};
 use crate::failover::{Measurement, human_seconds};
+use crate::html::escape;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#24292f;background:#fff}\
 h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #d0d7de}\
@@ -17,22 +18,6 @@ th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;font-size:13px}\
 th{background:#f6f8fa}.charts{display:flex;flex-wrap:wrap;gap:16px}\
 .ok{color:#1a7f37;font-weight:bold}.bad{color:#d1242f;font-weight:bold}\
 .meta{color:#57606a}";
-
-/// Text safe to put in HTML content and in quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// The whole page.
 pub fn render(report: &Report) -> String {

@@ -2,6 +2,7 @@
 //! Every text is escaped; the output is also well-formed XML, so tests can parse it.
 
 use super::document::{Block, Item, Section};
+use crate::html::escape;
 
 const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1b1f24;background:#fff}\
@@ -85,20 +86,4 @@ fn list(ordered: bool, items: &[Item], out: &mut String) {
         out.push_str("</li>\n");
     }
     out.push_str(&format!("</{tag}>\n"));
-}
-
-/// Text safe inside elements and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
