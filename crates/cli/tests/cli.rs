@@ -1,31 +1,13 @@
 //! The `gameday` binary as people use it.
 
-use std::process::{Command, Output};
-
 use gameday_aws::parameters::{DEFAULT_KILL_SWITCH_PARAMETER, ParameterStore};
 use gameday_aws::sandbox_seed::seed_bookstore;
 use gameday_e2e::TestSandbox;
 use serde_json::Value;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+mod common;
 
-fn gameday(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("gameday runs")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
+use common::{ROOT, gameday, json};
 
 #[test]
 fn validate_accepts_the_examples_and_lists_every_invalid_file() {

@@ -9,7 +9,9 @@ use gameday_core::failover::{LedgerEntry, Outcome, Step, StepStatus};
 use gameday_core::run::{RunRecord, RunStatus};
 use serde_json::Value;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+mod common;
+
+use common::ROOT;
 
 fn out_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("gameday-demo-{name}-{}", std::process::id()));

@@ -2,13 +2,15 @@
 //! criticality periods that `gameday plan` and `gameday run` honour.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use gameday_aws::sandbox_seed::seed_bookstore;
 use gameday_e2e::TestSandbox;
 use serde_json::Value;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+mod common;
+
+use common::{ROOT, gameday, json};
 const BOOKSTORE: [&str; 5] = [
     "api-instance-failure.yaml",
     "database-failure.yaml",
@@ -16,24 +18,6 @@ const BOOKSTORE: [&str; 5] = [
     "failover.yaml",
     "playbook.yaml",
 ];
-
-fn gameday(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("gameday runs")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()

@@ -14,7 +14,9 @@ use gameday_e2e::TestSandbox;
 use gameday_e2e::history::store_history;
 use serde_json::Value;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+mod common;
+
+use common::ROOT;
 const TABLE: &str = "gameday";
 const FILES: [&str; 3] = [
     "examples/bookstore/api-instance-failure.yaml",

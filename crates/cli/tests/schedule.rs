@@ -10,7 +10,9 @@ use gameday_core::run::{RunRecord, RunStatus};
 use gameday_e2e::TestSandbox;
 use serde_json::Value;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+mod common;
+
+use common::{ROOT, json};
 const STATE_MACHINE: &str = "arn:aws:states:us-west-2:123456789012:stateMachine:gameday-experiment";
 const ROLE: &str = "arn:aws:iam::123456789012:role/gameday-scheduler";
 const TABLE: &str = "gameday";
@@ -41,20 +43,6 @@ fn sync(endpoint: &str, file: &Path, extra: &[&str]) -> Output {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
-}
-
-fn json(output: &Output) -> Value {
-    assert!(
-        output.status.code().is_some(),
-        "gameday was killed: {output:?}"
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            stdout(output),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
 }
 
 fn actions(report: &Value) -> Vec<(String, String)> {

@@ -1,6 +1,7 @@
 //! Errors in user files: each names the file, the line and column, the field, what is wrong and
 //! how to fix it. Loaders report every problem of a file, not just the first.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -163,6 +164,30 @@ pub fn pointer_of_path(path: &str) -> String {
 pub fn child(pointer: &str, segment: impl fmt::Display) -> String {
     let segment = segment.to_string().replace('~', "~0").replace('/', "~1");
     format!("{pointer}/{segment}")
+}
+
+/// Adds a violation for every name in `names` (the `field` of the items of the list at
+/// pointer `list`) that an earlier item already uses; `what` names the items for people.
+pub fn unique<'a>(
+    list: &str,
+    field: &str,
+    names: impl Iterator<Item = &'a str>,
+    what: &str,
+    out: &mut Vec<Violation>,
+) {
+    let mut first_seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (index, name) in names.enumerate() {
+        match first_seen.get(name) {
+            Some(first) => out.push(Violation::new(
+                child(&child(list, index), field),
+                format!("{what} `{name}` is defined twice (first at {list}[{first}])"),
+                format!("give each {what} its own {field}"),
+            )),
+            None => {
+                first_seen.insert(name, index);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

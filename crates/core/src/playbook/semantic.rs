@@ -1,12 +1,12 @@
 //! Rules of one playbook that a schema cannot express: unique names, references between
 //! sections, objectives that fit their dependency, time zones and calendar dates.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
 use super::model::*;
-use crate::diagnostics::{Violation, child};
+use crate::diagnostics::{Violation, child, unique};
 use crate::schedule::parse_time_zone;
 use crate::schema_check::suggestion;
 
@@ -31,28 +31,6 @@ fn check_unique_names(playbook: &Playbook, out: &mut Vec<Violation>) {
     unique("/contacts", "name", contacts, "contact", out);
     let scenarios = playbook.scenarios.iter().map(|s| s.name.as_str());
     unique("/scenarios", "name", scenarios, "scenario", out);
-}
-
-fn unique<'a>(
-    list: &str,
-    field: &str,
-    names: impl Iterator<Item = &'a str>,
-    what: &str,
-    out: &mut Vec<Violation>,
-) {
-    let mut first_seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for (index, name) in names.enumerate() {
-        match first_seen.get(name) {
-            Some(first) => out.push(Violation::new(
-                child(&child(list, index), field),
-                format!("{what} `{name}` is defined twice (first at {list}[{first}])"),
-                format!("give each {what} its own {field}"),
-            )),
-            None => {
-                first_seen.insert(name, index);
-            }
-        }
-    }
 }
 
 /// A violation for a name that should be one of `known`.

@@ -1,12 +1,10 @@
 //! Rules that a schema cannot express: references between sections, durations that must fit
 //! inside each other, the blast radius, schedules, and safety rules for production.
 
-use std::collections::BTreeMap;
-
 use chrono::DateTime;
 
 use super::model::*;
-use crate::diagnostics::{Violation, child};
+use crate::diagnostics::{Violation, child, unique};
 use crate::schedule::{ScheduleExpression, parse_time_zone};
 use crate::selection::SelectionMode;
 
@@ -106,27 +104,6 @@ fn check_unique_names(experiment: &Experiment, out: &mut Vec<Violation>) {
             "blocked window",
             out,
         );
-    }
-}
-
-fn unique<'a>(
-    list: &str,
-    field: &str,
-    names: impl Iterator<Item = &'a str>,
-    what: &str,
-    out: &mut Vec<Violation>,
-) {
-    let mut first_seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for (index, name) in names.enumerate() {
-        if let Some(first) = first_seen.get(name) {
-            out.push(Violation::new(
-                child(&child(list, index), field),
-                format!("{what} `{name}` is defined twice (first at index {first})"),
-                format!("give each {what} its own {field}"),
-            ));
-        } else {
-            first_seen.insert(name, index);
-        }
     }
 }
 
