@@ -32,19 +32,27 @@ ensure_rust() {
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 }
 
-# The pinned cargo-lambda (PyPI wheel, benches/lambda_start/requirements.txt) in its own
-# virtualenv under $GAMEDAY_TOOLS_DIR, put first on PATH. Built in place: console scripts
-# hard-code their venv's path; the marker says the install finished.
-ensure_cargo_lambda() {
-  ensure_python
-  local requirements="$ROOT/benches/lambda_start/requirements.txt"
-  local venv="$GAMEDAY_TOOLS_DIR/cargo-lambda-$(sha256sum "$requirements" | cut -c1-12)"
+# A virtualenv under $GAMEDAY_TOOLS_DIR with the pinned packages of REQUIREMENTS, named NAME and
+# the requirements' hash (a changed pin makes a new one); prints its path. Built in place:
+# console scripts hard-code their venv's path; the marker says the install finished.
+tool_venv() {
+  local name="$1" requirements="$2"
+  local venv="$GAMEDAY_TOOLS_DIR/$name-$(sha256sum "$requirements" | cut -c1-12)"
   if [ ! -f "$venv/.installed" ]; then
-    say "installing pinned cargo-lambda into $venv" >&2
-    rm -rf "$venv" && python3 -m venv "$venv"
+    ensure_python
+    say "installing pinned $name ($requirements) into $venv" >&2
+    rm -rf "$venv" && python3 -m venv "$venv" >&2
     "$venv/bin/pip" install --disable-pip-version-check -q -r "$requirements" >&2
     touch "$venv/.installed"
   fi
+  echo "$venv"
+}
+
+# The pinned cargo-lambda (PyPI wheel, benches/lambda-start/requirements.txt) in its own
+# virtualenv, put first on PATH.
+ensure_cargo_lambda() {
+  local venv
+  venv="$(tool_venv cargo-lambda "$ROOT/benches/lambda-start/requirements.txt")"
   export PATH="$venv/bin:$PATH"
 }
 

@@ -9,11 +9,15 @@
 //! peak resident set (`VmHWM` in `/proc/<pid>/status`), then kills it. No event is served.
 //!
 //! ```text
-//! lambda-start-bench [--runs 20] [--warmup 1] [--timeout 30] [--build LABEL] NAME=PATH... [--build LABEL NAME=PATH...]
+//! lambda-start-bench [--runs 20] [--warmup 1] [--timeout 30] [--compare BASE,PEER]
+//!                    [--build LABEL] NAME=PATH... [--build LABEL NAME=PATH...]
 //! ```
 //!
-//! `--build` labels the binaries named after it (default `debug`). Prints a Markdown table on
-//! stdout (progress and per-run figures on stderr).
+//! `--build` labels the binaries named after it (default `debug`). The runs are interleaved:
+//! run 1 of every binary, then run 2 of every binary, and so on, so a change in the machine's
+//! load falls on all of them alike. Prints a Markdown table on stdout, one row a binary; with
+//! `--compare BASE,PEER`, a second table sets each function's PEER build beside its BASE build,
+//! with PEER ÷ BASE ratios. Progress and per-run figures go to stderr.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
@@ -28,6 +32,8 @@ struct Options {
     warmup: usize,
     timeout: Duration,
     functions: Vec<Function>,
+    /// The builds to set side by side: (base, peer).
+    compare: Option<(String, String)>,
 }
 
 /// A binary to bench: its function name, its path, and the build it came from.
@@ -46,7 +52,8 @@ struct Start {
 struct Summary {
     name: String,
     build: String,
-    size_bytes: u64,
+    /// The binary's size; `None` for a script (a peer's launcher), whose size says nothing.
+    size_bytes: Option<u64>,
     ready_ms: Vec<f64>,
     peak_rss_kib: Vec<u64>,
 }
@@ -57,25 +64,24 @@ fn main() {
         Err(message) => {
             eprintln!("lambda-start-bench: {message}");
             eprintln!(
-                "usage: lambda-start-bench [--runs N] [--warmup N] [--timeout SECS] [--build LABEL] NAME=PATH..."
+                "usage: lambda-start-bench [--runs N] [--warmup N] [--timeout SECS] [--compare BASE,PEER] [--build LABEL] NAME=PATH..."
             );
             std::process::exit(2);
         }
     };
-    let mut summaries = Vec::new();
-    for function in &options.functions {
-        match bench_one(&options, function) {
-            Ok(summary) => summaries.push(summary),
-            Err(message) => {
-                eprintln!(
-                    "lambda-start-bench: {} ({}): {message}",
-                    function.name, function.path
-                );
-                std::process::exit(1);
+    match bench_all(&options) {
+        Ok(summaries) => {
+            print_table(&summaries);
+            if let Some((base, peer)) = &options.compare {
+                println!();
+                print_comparison(&summaries, base, peer);
             }
         }
+        Err(message) => {
+            eprintln!("lambda-start-bench: {message}");
+            std::process::exit(1);
+        }
     }
-    print_table(&summaries);
 }
 
 fn parse_args(args: Vec<String>) -> Result<Options, String> {
@@ -85,6 +91,7 @@ fn parse_args(args: Vec<String>) -> Result<Options, String> {
         warmup: 1,
         timeout: Duration::from_secs(30),
         functions: Vec::new(),
+        compare: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -93,6 +100,13 @@ fn parse_args(args: Vec<String>) -> Result<Options, String> {
             "--runs" => options.runs = number(&value("--runs")?)?,
             "--warmup" => options.warmup = number(&value("--warmup")?)?,
             "--build" => build = value("--build")?,
+            "--compare" => {
+                let pair = value("--compare")?;
+                let (base, peer) = pair
+                    .split_once(',')
+                    .ok_or_else(|| format!("--compare takes BASE,PEER, not `{pair}`"))?;
+                options.compare = Some((base.to_string(), peer.to_string()));
+            }
             "--timeout" => {
                 options.timeout = Duration::from_secs(number(&value("--timeout")?)? as u64)
             }
@@ -115,6 +129,15 @@ fn parse_args(args: Vec<String>) -> Result<Options, String> {
     if options.functions.is_empty() {
         return Err("name at least one function binary as NAME=PATH".to_string());
     }
+    if let Some((base, peer)) = &options.compare {
+        for label in [base, peer] {
+            if !options.functions.iter().any(|f| &f.build == label) {
+                return Err(format!(
+                    "--compare names the build `{label}`, but no binary has that --build label"
+                ));
+            }
+        }
+    }
     Ok(options)
 }
 
@@ -123,41 +146,53 @@ fn number(text: &str) -> Result<usize, String> {
         .map_err(|_| format!("`{text}` is not a whole number"))
 }
 
-fn bench_one(options: &Options, function: &Function) -> Result<Summary, String> {
-    let (name, path) = (function.name.as_str(), function.path.as_str());
-    let size_bytes = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read the binary: {e}; build it first"))?
-        .len();
-    for _ in 0..options.warmup {
-        start_once(options, name, path)?;
+/// Every binary's warm-up starts, then the measured starts, one of each binary per round.
+fn bench_all(options: &Options) -> Result<Vec<Summary>, String> {
+    let failed = |f: &Function, message: String| format!("{} ({}): {message}", f.name, f.path);
+    let mut summaries = Vec::with_capacity(options.functions.len());
+    for function in &options.functions {
+        let bytes = std::fs::read(&function.path).map_err(|e| {
+            failed(
+                function,
+                format!("cannot read the binary: {e}; build it first"),
+            )
+        })?;
+        let size_bytes = (!bytes.starts_with(b"#!")).then_some(bytes.len() as u64);
+        for _ in 0..options.warmup {
+            start_once(options, function).map_err(|m| failed(function, m))?;
+        }
+        summaries.push(Summary {
+            name: function.name.clone(),
+            build: function.build.clone(),
+            size_bytes,
+            ready_ms: Vec::with_capacity(options.runs),
+            peak_rss_kib: Vec::with_capacity(options.runs),
+        });
     }
-    let mut summary = Summary {
-        name: name.to_string(),
-        build: function.build.clone(),
-        size_bytes,
-        ready_ms: Vec::with_capacity(options.runs),
-        peak_rss_kib: Vec::with_capacity(options.runs),
-    };
     for run in 1..=options.runs {
-        let start = start_once(options, name, path)?;
-        let ms = start.ready.as_secs_f64() * 1000.0;
-        eprintln!(
-            "{name} [{}] run {run:>2}/{}: ready after {ms:8.2} ms, peak RSS {:7.2} MiB",
-            function.build,
-            options.runs,
-            start.peak_rss_kib as f64 / 1024.0
-        );
-        summary.ready_ms.push(ms);
-        summary.peak_rss_kib.push(start.peak_rss_kib);
+        for (function, summary) in options.functions.iter().zip(&mut summaries) {
+            let start = start_once(options, function).map_err(|m| failed(function, m))?;
+            let ms = start.ready.as_secs_f64() * 1000.0;
+            eprintln!(
+                "{} [{}] run {run:>2}/{}: ready after {ms:8.2} ms, peak RSS {:7.2} MiB",
+                function.name,
+                function.build,
+                options.runs,
+                start.peak_rss_kib as f64 / 1024.0
+            );
+            summary.ready_ms.push(ms);
+            summary.peak_rss_kib.push(start.peak_rss_kib);
+        }
     }
-    Ok(summary)
+    Ok(summaries)
 }
 
 /// What the Runtime API thread saw: when the first request's line arrived, the line, and the
 /// connection (held open until the child is killed, so it cannot react to a closed socket).
 type FirstRequest = (Instant, String, TcpStream);
 
-fn start_once(options: &Options, name: &str, path: &str) -> Result<Start, String> {
+fn start_once(options: &Options, function: &Function) -> Result<Start, String> {
+    let (name, path) = (function.name.as_str(), function.path.as_str());
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("binding 127.0.0.1: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -302,18 +337,24 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
+/// Sorted copies of a binary's start times (ms) and peak RSS (MiB).
+fn sorted_figures(s: &Summary) -> (Vec<f64>, Vec<f64>) {
+    let mut ready = s.ready_ms.clone();
+    ready.sort_by(f64::total_cmp);
+    let mut rss: Vec<f64> = s.peak_rss_kib.iter().map(|k| *k as f64 / 1024.0).collect();
+    rss.sort_by(f64::total_cmp);
+    (ready, rss)
+}
+
 fn print_table(summaries: &[Summary]) {
     println!(
         "| function | build | runs | median ms | p95 ms | min ms | max ms | peak RSS MiB (median) | binary MiB |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for s in summaries {
-        let mut ready = s.ready_ms.clone();
-        ready.sort_by(f64::total_cmp);
-        let mut rss: Vec<f64> = s.peak_rss_kib.iter().map(|k| *k as f64 / 1024.0).collect();
-        rss.sort_by(f64::total_cmp);
+        let (ready, rss) = sorted_figures(s);
         println!(
-            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
             s.name,
             s.build,
             ready.len(),
@@ -322,7 +363,44 @@ fn print_table(summaries: &[Summary]) {
             ready[0],
             ready[ready.len() - 1],
             median(&rss),
-            s.size_bytes as f64 / (1024.0 * 1024.0),
+            s.size_bytes.map_or("—".to_string(), |b| format!(
+                "{:.1}",
+                b as f64 / (1024.0 * 1024.0)
+            )),
+        );
+    }
+}
+
+/// Each function's `peer` build beside its `base` build: medians and p95s, and peer ÷ base
+/// of the medians. Functions without both builds are left out.
+fn print_comparison(summaries: &[Summary], base: &str, peer: &str) {
+    println!(
+        "| function | {base} ms (median / p95) | {peer} ms (median / p95) | {peer} ÷ {base} | {base} peak RSS MiB (median / p95) | {peer} peak RSS MiB (median / p95) | {peer} ÷ {base} |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let find = |name: &str, build: &str| {
+        summaries
+            .iter()
+            .find(|s| s.name == name && s.build == build)
+    };
+    for b in summaries.iter().filter(|s| s.build == base) {
+        let Some(p) = find(&b.name, peer) else {
+            continue;
+        };
+        let ((b_ready, b_rss), (p_ready, p_rss)) = (sorted_figures(b), sorted_figures(p));
+        println!(
+            "| {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1}× | {:.1} / {:.1} | {:.1} / {:.1} | {:.1}× |",
+            b.name,
+            median(&b_ready),
+            percentile(&b_ready, 95.0),
+            median(&p_ready),
+            percentile(&p_ready, 95.0),
+            median(&p_ready) / median(&b_ready),
+            median(&b_rss),
+            percentile(&b_rss, 95.0),
+            median(&p_rss),
+            percentile(&p_rss, 95.0),
+            median(&p_rss) / median(&b_rss),
         );
     }
 }
@@ -338,5 +416,28 @@ mod tests {
         assert_eq!(percentile(&v, 95.0), 19.0);
         assert_eq!(median(&[3.0]), 3.0);
         assert_eq!(percentile(&[3.0], 95.0), 3.0);
+    }
+
+    #[test]
+    fn compare_names_builds_that_were_given() {
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect();
+        let options = parse_args(args(&[
+            "--compare",
+            "release,python",
+            "--build",
+            "release",
+            "f=/a",
+            "--build",
+            "python",
+            "f=/b",
+        ]))
+        .unwrap();
+        assert_eq!(
+            options.compare,
+            Some(("release".to_string(), "python".to_string()))
+        );
+        assert_eq!(options.functions[1].build, "python");
+        let error = parse_args(args(&["--compare", "release,python", "f=/a"])).err();
+        assert!(error.unwrap().contains("`release`"));
     }
 }
