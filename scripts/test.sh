@@ -68,4 +68,7 @@ for f in "${functions[@]}"; do
   bytes=$(stat -c %s "$CARGO_TARGET_DIR/lambda/$f/bootstrap.zip")
   printf '  %-16s %9d bytes  %s\n' "$f" "$bytes" "$(numfmt --to=iec-i --suffix=B "$bytes")"
 done
+# The benchmarks are not run here (benches/*/run.sh, BENCHMARKS.md); their scripts must parse.
+say "bash -n benches/*/run.sh"
+for script in benches/*/run.sh; do bash -n "$script"; done
 say "all checks passed"
