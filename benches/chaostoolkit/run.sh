@@ -52,6 +52,8 @@ server_pid="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 export AWS_ENDPOINT_URL="$endpoint" AWS_REGION=us-west-2 AWS_DEFAULT_REGION=us-west-2
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 export PYTHONPATH="$HERE" PYTHONPYCACHEPREFIX="$WORK/pycache"
+# No notification topic for either (gameday would publish to one; Chaos Toolkit has none).
+unset TOPIC_ARN
 
 RESULTS="$WORK/results.jsonl"
 # One run of TOOL (gameday | chaostoolkit) after a fresh seed; numbered N (0 = warm-up).
@@ -113,6 +115,6 @@ What both do: the steady state before (the API fleet has at least 3 running inst
 - The DNS probe and the kill-switch read are a small Python provider (\`bookstore_probes.py\`): chaostoolkit-aws has no probe for "the record points at running instances" and no SSM probe.
 - The terminate is \`chaosaws.ec2.actions.terminate_instance\` with tag filters (one random match); gameday also checks the blast radius (25%), locks the target in DynamoDB and re-checks its opt-in tag before terminating.
 - The stop-condition alarm and the kill switch are only read: Chaos Toolkit has no stop conditions (that would take a control such as chaostoolkit-addons' safeguards), so it would not halt on them.
-- gameday keeps its run record in the sandbox's DynamoDB (written by every phase) and checks the playbook's criticality periods and RTO; Chaos Toolkit writes a journal file.
+- gameday does more besides: it keeps its run record in the sandbox's DynamoDB (written by every phase), publishes the verdict as CloudWatch metrics, and checks the playbook's criticality periods and RTO; Chaos Toolkit writes a journal file. No SNS topic is set, so neither notifies.
 - Chaos Toolkit's idiomatic observation in real time is \`--hypothesis-strategy continuously --hypothesis-frequency 30\` with a 300 s pause; with no waits that would take no samples during the method, so the samples are listed instead.
 EOF
