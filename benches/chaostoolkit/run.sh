@@ -4,7 +4,10 @@
 # (benches/chaostoolkit/api-instance-failure.json) against the same local sandbox: CPU seconds,
 # peak memory and wall time of each tool's process, medians and ratios.
 #
-#   bash benches/chaostoolkit/run.sh [--runs N]     (default 5 runs of each, after 1 warm-up)
+#   bash benches/chaostoolkit/run.sh [--runs N] [--gameday PATH]
+#
+#   --runs N         runs of each tool (default 5), after one uncounted warm-up of each
+#   --gameday PATH   use this gameday binary instead of building the release one
 #
 # Both sides wait for nothing: gameday runs with --virtual-clock (its observe window and
 # intervals pass on a virtual clock, every sample is still taken) and the Chaos Toolkit
@@ -18,10 +21,12 @@ source "$(dirname "$0")/../../scripts/env.sh"
 cd "$ROOT"
 
 RUNS=5
+GAMEDAY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --gameday) GAMEDAY="$2"; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "benches/chaostoolkit/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -32,13 +37,20 @@ EXPERIMENT="examples/bookstore/api-instance-failure.yaml"
 WORK="$CACHE/bench-chaostoolkit"
 rm -rf "$WORK" && mkdir -p "$WORK"
 
+COMMAND="bash benches/chaostoolkit/run.sh --runs $RUNS${GAMEDAY:+ --gameday $GAMEDAY}"
 # The workspace release profile with the overrides CI's release build uses (scripts/test.sh),
 # for the host target that build uses, so the two share their dependencies.
-TARGET="$(rustc -vV | sed -n 's/^host: //p')"
-say "building gameday (release, thin LTO)" >&2
-CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-  nice -n 19 cargo build --quiet --release --target "$TARGET" -p gameday-cli >&2
-GAMEDAY="$CARGO_TARGET_DIR/$TARGET/release/gameday"
+if [ -z "$GAMEDAY" ]; then
+  TARGET="$(rustc -vV | sed -n 's/^host: //p')"
+  say "building gameday (release, thin LTO)" >&2
+  CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    nice -n 19 cargo build --quiet --release --target "$TARGET" -p gameday-cli >&2
+  GAMEDAY="$CARGO_TARGET_DIR/$TARGET/release/gameday"
+  GAMEDAY_BUILD="release build (workspace release profile with CI's thin LTO and 16 codegen units)"
+else
+  [ -x "$GAMEDAY" ] || { echo "benches/chaostoolkit/run.sh: --gameday $GAMEDAY is not an executable" >&2; exit 2; }
+  GAMEDAY_BUILD="the binary $GAMEDAY (given with --gameday)"
+fi
 VENV="$(tool_venv chaostoolkit "$HERE/requirements.txt")"
 
 # A sandbox directory of its own: no other session's `gameday sandbox down` stops it mid-run.
@@ -100,8 +112,8 @@ cat <<EOF
 - Date: $(date -u +%Y-%m-%dT%H:%MZ)
 - Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end
 - Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates functions benches examples || echo ' (with uncommitted changes)')
-- Command: \`bash benches/chaostoolkit/run.sh --runs $RUNS\`
-- gameday: \`gameday run $EXPERIMENT --virtual-clock\`, release build (workspace release profile with CI's thin LTO and 16 codegen units), $(rustc --version)
+- Command: \`$COMMAND\`
+- gameday: \`gameday run $EXPERIMENT --virtual-clock\`, $GAMEDAY_BUILD, $(rustc --version)
 - Chaos Toolkit: \`chaos run benches/chaostoolkit/api-instance-failure.json\` ($versions; $("$VENV/bin/python" --version))
 - Sandbox: one detached \`gameday sandbox up\` (moto) on 127.0.0.1 for both, \`gameday sandbox seed\` before every run; us-west-2, test credentials
 
