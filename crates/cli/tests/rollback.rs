@@ -9,9 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 
 use chrono::{Duration, Utc};
+use gameday_aws::AwsError;
 use gameday_aws::instances::InstanceDirectory;
+use gameday_aws::leases::LeaseStore;
 use gameday_aws::runs::LockStore;
 use gameday_aws::sandbox_seed::seed_bookstore;
+use gameday_core::liveness::{Driver, Lease};
 use gameday_core::spec::InstanceSelector;
 use gameday_e2e::TestSandbox;
 
@@ -310,4 +313,48 @@ async fn a_run_whose_sandbox_goes_away_names_the_run_and_the_rollback_command() 
         "{said}"
     );
     assert!(!said.contains("panicked"), "{said}");
+}
+
+/// The lease's conditional writes: one driver at a time, and a take-over only of the lease
+/// that was judged lost.
+#[tokio::test]
+async fn a_lease_is_held_by_one_driver_and_taken_over_only_as_it_was_seen() {
+    let sandbox = TestSandbox::start().await;
+    let runs = sandbox.clients("gameday").runs;
+    runs.ensure_table().await.unwrap();
+    let lease = |pid| {
+        let driver = Driver::Local {
+            command: "run".into(),
+            host: "laptop.example.com".into(),
+            pid,
+            boot_id: None,
+            process_start: None,
+        };
+        Lease::local(driver, Utc::now())
+    };
+    let conflict = |result: Result<(), AwsError>| matches!(result, Err(AwsError::Conflict { .. }));
+    let first = lease(1);
+    runs.claim_lease("run-l", &first, None).await.unwrap();
+    assert!(conflict(runs.claim_lease("run-l", &lease(2), None).await));
+    runs.renew_lease("run-l", &lease(1)).await.unwrap();
+    assert!(
+        conflict(runs.renew_lease("run-l", &lease(2)).await),
+        "not its lease"
+    );
+    assert!(
+        conflict(runs.claim_lease("run-l", &lease(2), Some(&first)).await),
+        "renewed since it was judged"
+    );
+    let seen = runs.get_lease("run-l").await.unwrap().unwrap();
+    runs.claim_lease("run-l", &lease(2), Some(&seen))
+        .await
+        .unwrap();
+    assert!(
+        conflict(runs.renew_lease("run-l", &lease(1)).await),
+        "taken over"
+    );
+    assert!(conflict(runs.drop_lease("run-l", &lease(1)).await));
+    runs.drop_lease("run-l", &lease(2)).await.unwrap();
+    assert_eq!(runs.get_lease("run-l").await.unwrap(), None);
+    runs.drop_lease("run-l", &lease(2)).await.unwrap();
 }

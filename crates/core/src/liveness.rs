@@ -7,7 +7,7 @@
 //! doubt counts as live, because taking over a live run would make two drivers act on the
 //! same faults.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::run::{RunRecord, UndoRecord, UndoState};
@@ -121,7 +121,7 @@ impl Liveness {
         match self {
             Liveness::Interrupted { lost_at, why } => Some(format!(
                 "interrupted: driver lost at {} ({why})",
-                lost_at.to_rfc3339()
+                lost_at.to_rfc3339_opts(SecondsFormat::Secs, true)
             )),
             _ => None,
         }
@@ -151,8 +151,8 @@ pub fn judge(
             Liveness::Live {
                 why: format!(
                     "no driver is recorded; the record changed at {}, so it counts as live until {}",
-                    record.updated_at.to_rfc3339(),
-                    stale_at.to_rfc3339()
+                    record.updated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    stale_at.to_rfc3339_opts(SecondsFormat::Secs, true)
                 ),
             }
         };
@@ -186,11 +186,14 @@ pub fn judge(
                     lost_at: lease.renewed_at,
                     why: format!(
                         "{driver} stopped renewing its lease, which expired at {}",
-                        until.to_rfc3339()
+                        until.to_rfc3339_opts(SecondsFormat::Secs, true)
                     ),
                 },
                 Some(until) => Liveness::Live {
-                    why: format!("{driver} holds the run until {}", until.to_rfc3339()),
+                    why: format!(
+                        "{driver} holds the run until {}",
+                        until.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
                 },
                 None => Liveness::Live {
                     why: format!("{driver} holds the run without an expiry"),
@@ -278,7 +281,7 @@ mod tests {
         let expired = judge(&record, Some(&local(10)), &unknown, at(70));
         assert_eq!(
             expired.interruption().unwrap(),
-            "interrupted: driver lost at 2027-01-15T08:00:10+00:00 (`gameday run` on laptop, pid 4242 stopped renewing its lease, which expired at 2027-01-15T08:01:10+00:00)"
+            "interrupted: driver lost at 2027-01-15T08:00:10Z (`gameday run` on laptop, pid 4242 stopped renewing its lease, which expired at 2027-01-15T08:01:10Z)"
         );
         let gone = DriverEvidence {
             process_alive: Some(false),

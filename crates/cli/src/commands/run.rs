@@ -60,6 +60,12 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
         }
     };
     let (run_id, input) = prepared;
+    if args.virtual_clock && !args.aws.endpoint_url.as_deref().is_some_and(is_loopback) {
+        return super::fail(
+            "--virtual-clock only works against the local sandbox (a loopback --endpoint-url): \
+             on a real account the faults would be undone before they had any effect",
+        );
+    }
     let experiment = input["experiment"]["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -87,14 +93,7 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
             Err(message) => super::fail(message),
         };
     }
-    let endpoint = args.aws.endpoint_url.as_deref();
     let report = if args.virtual_clock {
-        if !endpoint.is_some_and(is_loopback) {
-            return super::fail(
-                "--virtual-clock only works against the local sandbox (a loopback --endpoint-url): \
-                 on a real account the faults would be undone before they had any effect",
-            );
-        }
         execute(VirtualClock::new(Utc::now()), false, args, &run_id, input).await
     } else {
         execute(RealClock, true, args, &run_id, input).await
