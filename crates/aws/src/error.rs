@@ -23,7 +23,7 @@ pub enum AwsError {
     },
     /// Another run holds the lock on a target.
     #[error(
-        "target {target} is locked by run {holder} until {expires_at}; wait for that run to finish (`gameday status {holder}`); a lost run's locks expire by themselves"
+        "target {target} is locked by run {holder} until {expires_at}; wait for that run to finish (`gameday status {holder}`); if it says INTERRUPTED, `gameday rollback {holder}` undoes its faults and releases its locks"
     )]
     TargetLocked {
         target: String,

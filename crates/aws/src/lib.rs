@@ -16,6 +16,7 @@ pub mod fis;
 pub mod http_check;
 pub mod instances;
 pub mod launch;
+pub mod leases;
 pub mod ledger;
 pub mod notify;
 pub mod parameters;

@@ -125,6 +125,10 @@ impl DynamoRunStore {
         &self.table
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
     /// Creates the table as the infrastructure template does, if it does not exist yet.
     pub async fn ensure_table(&self) -> Result<(), AwsError> {
         let string_attribute = |name: &str| {

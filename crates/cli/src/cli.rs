@@ -63,7 +63,9 @@ pub enum Command {
         args: RunArgs,
     },
     /// Show one run from the table: status, verdict and reasons, recovery, faults and undo.
-    /// Exit codes as for `run`.
+    /// A run without a verdict whose driver is gone shows as INTERRUPTED, with the faults
+    /// that may still be in effect and the `gameday rollback RUN` that finishes it. Exit
+    /// codes as for `run` (2 for a run without a verdict).
     Status {
         /// The run id (printed by `run`, listed by `history`).
         run_id: String,
@@ -72,7 +74,19 @@ pub enum Command {
         #[command(flatten)]
         table: TableArgs,
     },
-    /// List the latest runs of an experiment, newest first.
+    /// Finish a run whose driver was lost (`gameday status RUN` says INTERRUPTED: the
+    /// process was killed, the machine slept, the terminal closed, the endpoint went away)
+    /// or that is stuck in ROLLING_BACK. It runs the experiment state machine's rollback branch
+    /// on the embedded engine with the same phase handlers: recover in rollback mode undoes
+    /// every fault that may be in effect and releases the run's target locks, then validate
+    /// records the verdict (ERRORED, "interrupted: driver lost at ...") and sends its message.
+    /// A run that is still driven is refused (--force takes it over); a finished run has
+    /// nothing to roll back. Exit 0 when the run ended with no fault left in effect (or had
+    /// already ended), 1 when refused, 2 when the rollback could not finish (what is left is
+    /// named).
+    Rollback(crate::commands::rollback::RollbackArgs),
+    /// List the latest runs of an experiment, newest first; runs whose driver is lost are
+    /// marked INTERRUPTED.
     History {
         /// The experiment's `metadata.name`.
         experiment: String,

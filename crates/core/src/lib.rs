@@ -9,6 +9,7 @@ pub mod duration;
 pub mod failover;
 pub mod faults;
 pub mod html;
+pub mod liveness;
 pub mod maturity;
 pub mod plan;
 pub mod playbook;

@@ -225,6 +225,11 @@ pub struct RunRecord {
     /// Why the run stopped early, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
+    /// The experiment as prepare read it, so an interrupted run can be rolled back with the
+    /// faults it injected even when the file changed since (`gameday rollback`). Kept as
+    /// JSON and validated again when read. Absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment_spec: Option<serde_json::Value>,
     /// Incremented on every write; stores write only if the stored version is the one read.
     #[serde(default)]
     pub version: u64,
@@ -257,6 +262,7 @@ impl RunRecord {
             notifications: Vec::new(),
             recovery_ended_at: None,
             stop_reason: None,
+            experiment_spec: None,
             version: 0,
         }
     }

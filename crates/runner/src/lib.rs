@@ -7,7 +7,7 @@ pub mod functions;
 pub mod outcome;
 pub mod suite;
 
-pub use definitions::{experiment_machine, suite_machine};
+pub use definitions::{experiment_machine, rollback_machine, suite_machine};
 pub use functions::phase_functions;
 pub use outcome::Outcome;
 pub use suite::SuiteInvoker;

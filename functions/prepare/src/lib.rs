@@ -68,6 +68,7 @@ pub async fn handle<P: Ports>(
                 now,
             );
             record.rto_seconds = input.rto_seconds;
+            record.experiment_spec = serde_json::to_value(&experiment).ok();
             ports.runs().create_run(&record).await?;
             record
         }

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 pub(crate) mod demo;
+mod driver;
 pub(crate) mod failover;
 mod maturity;
 mod plan;
 pub(crate) mod playbook;
 mod progress;
 pub(crate) mod report;
+pub(crate) mod rollback;
 mod run;
 mod runs;
 mod sandbox;
@@ -36,6 +38,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Status { run_id, aws, table } => {
             runs::status(&run_id, &aws, &table.name, format).await
         }
+        Command::Rollback(args) => rollback::run(&args, format).await,
         Command::History {
             experiment,
             limit,

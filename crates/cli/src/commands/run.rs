@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::Utc;
-use gameday_aws::AwsClients;
 use gameday_aws::config::is_loopback;
 use gameday_aws::config::load_sdk_config;
 use gameday_aws::executions::{Executions, SfnExecutions};
+use gameday_aws::leases::LeaseStore;
 use gameday_aws::runs::RunStore;
+use gameday_aws::{AwsClients, AwsError};
 use gameday_core::clock::Clock;
+use gameday_core::liveness::{Driver, Lease, rollback_command};
 use gameday_core::run::RunRecord;
 use gameday_engine::{
     Engine, EngineClock, Execution, HistoryEvent, Observer, RealClock, VirtualClock,
@@ -22,9 +24,10 @@ use gameday_runner::{Outcome, experiment_machine, phase_functions};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::driver::{LeaseKeeper, RunReader, this_process};
 use super::playbook::files::check_for_experiment;
 use super::progress::LiveProgress;
-use super::runs::print_record;
+use super::runs::{describe_faults_in_effect, interrupted_runs, print_record};
 use super::validate::read_experiment;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::output::emit;
@@ -57,6 +60,21 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
         }
     };
     let (run_id, input) = prepared;
+    if args.virtual_clock && !args.aws.endpoint_url.as_deref().is_some_and(is_loopback) {
+        return super::fail(
+            "--virtual-clock only works against the local sandbox (a loopback --endpoint-url): \
+             on a real account the faults would be undone before they had any effect",
+        );
+    }
+    let experiment = input["experiment"]["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let reader = RunReader::load(&args.aws, &args.table.name).await;
+    if let Err(why) = refuse_if_interrupted(&reader, &experiment).await {
+        eprintln!("gameday: refused: {why}; no run was started");
+        return ExitCode::FAILURE;
+    }
     if args.deployed {
         return match follow_deployed(args, &run_id, &input).await {
             Ok(report) => finish(
@@ -75,14 +93,7 @@ pub async fn run(file: &Path, args: &RunArgs, format: OutputFormat) -> ExitCode 
             Err(message) => super::fail(message),
         };
     }
-    let endpoint = args.aws.endpoint_url.as_deref();
     let report = if args.virtual_clock {
-        if !endpoint.is_some_and(is_loopback) {
-            return super::fail(
-                "--virtual-clock only works against the local sandbox (a loopback --endpoint-url): \
-                 on a real account the faults would be undone before they had any effect",
-            );
-        }
         execute(VirtualClock::new(Utc::now()), false, args, &run_id, input).await
     } else {
         execute(RealClock, true, args, &run_id, input).await
@@ -170,6 +181,12 @@ fn finish<T: Serialize>(
             why_no_record()
         ),
     });
+    if let Some(record) = record.filter(|r| !r.status.is_terminal()) {
+        eprintln!(
+            "gameday: {}",
+            unfinished(run_id, &describe_faults_in_effect(record))
+        );
+    }
     ExitCode::from(Outcome::of(record).exit_code())
 }
 
@@ -198,6 +215,22 @@ async fn follow_deployed(
         .await
         .map_err(|e| format!("starting {arn}: {e}"))?;
     eprintln!("run {run_id}: execution {execution_arn}");
+    let lease = Lease {
+        driver: Driver::StepFunctions {
+            execution_arn: execution_arn.clone(),
+        },
+        renewed_at: Utc::now(),
+        lease_until: None,
+    };
+    let runs = AwsClients::load(&args.aws.settings(), &args.table.name)
+        .await
+        .runs;
+    if let Err(error) = runs.claim_lease(run_id, &lease, None).await {
+        eprintln!(
+            "gameday: warning: run {run_id}: its execution was not recorded as its driver ({error}); \
+             `gameday status` judges it by its record's age"
+        );
+    }
     let progress = LiveProgress::new(true);
     let mut seen = 0;
     let state = loop {
@@ -269,15 +302,30 @@ where
         Arc::new(AwsPorts::load(&args.aws.settings(), &args.table.name, clock.clone()).await);
     let functions = phase_functions(ports.clone(), Arc::new(config));
     let progress = LiveProgress::new(real_time);
+    let keeper = LeaseKeeper::claim(&ports.clients.runs, run_id, this_process("run"), None)
+        .await
+        .map_err(|error| match error {
+            AwsError::Conflict { .. } => format!(
+                "run {run_id} already has a driver; pick another --run-id (`gameday status {run_id}` shows it)"
+            ),
+            error => format!("run {run_id}: recording this process as its driver: {error}"),
+        })?;
     eprintln!("run {run_id}");
-    let execution = Engine::new(&functions, &clock)
-        .with_observer(&progress)
-        .execute(&machine, run_id, input)
-        .await;
+    let engine = Engine::new(&functions, &clock).with_observer(&progress);
+    let execution = tokio::select! {
+        execution = engine.execute(&machine, run_id, input) => execution,
+        holder = keeper.lost() => {
+            return Err(format!(
+                "run {run_id}: {holder}; this process stopped driving it and changed nothing more"
+            ));
+        }
+    };
+    keeper.release().await;
     let record = ports.clients.runs.get_run(run_id).await.map_err(|e| {
         format!(
-            "the run ended ({:?}) but its record cannot be read: {e}",
-            execution.status
+            "the run ended ({:?}) but its record cannot be read: {e}\n  {}",
+            execution.status,
+            unfinished(run_id, "unknown: the record cannot be read")
         )
     })?;
     Ok(RunReport {
@@ -285,4 +333,41 @@ where
         execution,
         record,
     })
+}
+
+/// What to do about a run that ended without a verdict: its faults may still be in effect.
+fn unfinished(run_id: &str, in_effect: &str) -> String {
+    format!(
+        "run {run_id} did not finish, and its faults may still be in effect \
+         (not undone: {in_effect}). Once its endpoint answers again, `gameday status {run_id}` \
+         shows what is left and `{}` undoes it",
+        rollback_command(run_id)
+    )
+}
+
+/// Refuses a new run while a run of the same experiment is interrupted: its faults may still
+/// be in effect and it holds its targets' locks. A table that cannot be read only warns:
+/// prepare reads it next and reports the problem.
+async fn refuse_if_interrupted(reader: &RunReader, experiment: &str) -> Result<(), String> {
+    let interrupted = match interrupted_runs(reader, experiment).await {
+        Ok(interrupted) => interrupted,
+        Err(error) => {
+            eprintln!(
+                "gameday: warning: the earlier runs of {experiment} cannot be checked for an interrupted one: {error}"
+            );
+            return Ok(());
+        }
+    };
+    let Some((record, liveness)) = interrupted.first() else {
+        return Ok(());
+    };
+    Err(format!(
+        "run {} of {experiment} is INTERRUPTED ({}) and may still have faults in effect ({}); \
+         finish it first with `{}` (`gameday status {}` shows what is left)",
+        record.run_id,
+        liveness.interruption().unwrap_or_default(),
+        describe_faults_in_effect(record),
+        rollback_command(&record.run_id),
+        record.run_id
+    ))
 }

@@ -1,0 +1,220 @@
+//! This process as a run's driver: who it is, the lease it keeps while it drives a run, and
+//! the evidence about other drivers (is that process still there, is that execution still
+//! running) that tells a live run from an interrupted one.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use gameday_aws::AwsClients;
+use gameday_aws::AwsError;
+use gameday_aws::executions::{Executions, SfnExecutions};
+use gameday_aws::leases::LeaseStore;
+use gameday_aws::runs::DynamoRunStore;
+use gameday_core::liveness::{self, Driver, DriverEvidence, LOCAL_RENEW_SECONDS, Lease, Liveness};
+use gameday_core::run::RunRecord;
+use tokio::sync::watch;
+
+/// This process, driving a run as `gameday <command>`.
+pub fn this_process(command: &str) -> Driver {
+    let pid = std::process::id();
+    Driver::Local {
+        command: command.to_string(),
+        host: host_name(),
+        pid,
+        boot_id: boot_id(),
+        process_start: process_start(pid),
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_string())
+}
+
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|id| id.trim().to_string())
+}
+
+/// A process's start time in clock ticks since boot (`/proc/PID/stat`, field 22), and whether
+/// it is a zombie (dead, not yet reaped); `None` when there is no such process.
+fn process_stat(pid: u32) -> Option<(u64, bool)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let zombie = fields.first() == Some(&"Z");
+    Some((fields.get(19)?.parse().ok()?, zombie))
+}
+
+fn process_start(pid: u32) -> Option<u64> {
+    process_stat(pid).map(|(start, _)| start)
+}
+
+/// Whether a local driver's process still exists, when this machine can tell: same host and
+/// boot, and /proc to look in. A pid reused by another process counts as gone.
+fn process_alive(driver: &Driver) -> Option<bool> {
+    let Driver::Local {
+        host,
+        pid,
+        boot_id: Some(driver_boot),
+        process_start: driver_start,
+        ..
+    } = driver
+    else {
+        return None;
+    };
+    if *host != host_name() || boot_id().as_ref() != Some(driver_boot) {
+        return None;
+    }
+    Some(match process_stat(*pid) {
+        None => false,
+        Some((_, true)) => false,
+        Some((start, false)) => driver_start.is_none_or(|expected| expected == start),
+    })
+}
+
+/// Whether anything still drives `record`, from its lease and what can be found out about
+/// the lease's driver. `sfn` describes Step Functions drivers.
+pub async fn liveness_of(
+    store: &DynamoRunStore,
+    sfn: &SfnExecutions,
+    record: &RunRecord,
+) -> Result<(Option<Lease>, Liveness), AwsError> {
+    if record.status.is_terminal() {
+        return Ok((None, Liveness::Finished));
+    }
+    let lease = store.get_lease(&record.run_id).await?;
+    let mut evidence = DriverEvidence::default();
+    match lease.as_ref().map(|l| &l.driver) {
+        Some(driver @ Driver::Local { .. }) => evidence.process_alive = process_alive(driver),
+        Some(Driver::StepFunctions { execution_arn }) => {
+            evidence.execution_status = Some(
+                sfn.describe(execution_arn)
+                    .await
+                    .map(|state| state.status)
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        None => {}
+    }
+    let judged = liveness::judge(record, lease.as_ref(), &evidence, Utc::now());
+    Ok((lease, judged))
+}
+
+/// The clients a liveness check needs, for commands that read runs.
+pub struct RunReader {
+    pub clients: AwsClients,
+    pub sfn: SfnExecutions,
+}
+
+impl RunReader {
+    pub async fn load(aws: &crate::cli::AwsArgs, table: &str) -> Self {
+        let config = gameday_aws::config::load_sdk_config(&aws.settings()).await;
+        Self {
+            clients: AwsClients::new(&config, table),
+            sfn: SfnExecutions::from_config(&config),
+        }
+    }
+
+    pub async fn liveness(
+        &self,
+        record: &RunRecord,
+    ) -> Result<(Option<Lease>, Liveness), AwsError> {
+        liveness_of(&self.clients.runs, &self.sfn, record).await
+    }
+}
+
+/// The lease this process holds on a run, renewed in the background until it is dropped.
+pub struct LeaseKeeper {
+    store: DynamoRunStore,
+    run_id: String,
+    lease: Lease,
+    lost: watch::Receiver<Option<String>>,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+impl LeaseKeeper {
+    /// Claims the run for `driver` (replacing `replacing`, the lease judged lost, or none) and
+    /// starts renewing it. `Conflict` when another driver holds it.
+    pub async fn claim(
+        store: &DynamoRunStore,
+        run_id: &str,
+        driver: Driver,
+        replacing: Option<&Lease>,
+    ) -> Result<Self, AwsError> {
+        let lease = Lease::local(driver, Utc::now());
+        store.claim_lease(run_id, &lease, replacing).await?;
+        let (tell, lost) = watch::channel(None);
+        let renewer = tokio::spawn(renew(
+            store.clone(),
+            run_id.to_string(),
+            lease.clone(),
+            tell,
+        ));
+        Ok(Self {
+            store: store.clone(),
+            run_id: run_id.to_string(),
+            lease,
+            lost,
+            renewer,
+        })
+    }
+
+    /// Resolves when another driver took the run over, with what is known about it.
+    pub async fn lost(&self) -> String {
+        let mut lost = self.lost.clone();
+        match lost.wait_for(Option::is_some).await {
+            Ok(why) => why.clone().unwrap_or_default(),
+            // The renewer never ends while the keeper lives; if it did, the run is not lost.
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    /// Stops renewing and removes the lease: the run has ended (or is left to the next driver).
+    pub async fn release(self) {
+        self.renewer.abort();
+        if let Err(error) = self.store.drop_lease(&self.run_id, &self.lease).await {
+            eprintln!(
+                "gameday: run {}: the driver lease was not removed: {error}",
+                self.run_id
+            );
+        }
+    }
+}
+
+/// Renews `lease` every [`LOCAL_RENEW_SECONDS`]. A failed write (the endpoint is down) is
+/// retried at the next tick, and the lease may expire meanwhile; a lease taken over by another
+/// driver is reported on `tell` and renewal stops.
+async fn renew(
+    store: DynamoRunStore,
+    run_id: String,
+    lease: Lease,
+    tell: watch::Sender<Option<String>>,
+) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(LOCAL_RENEW_SECONDS));
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let renewed = Lease::local(lease.driver.clone(), Utc::now());
+        match store.renew_lease(&run_id, &renewed).await {
+            Ok(()) => {}
+            Err(AwsError::Conflict { .. }) => {
+                let holder = match store.get_lease(&run_id).await {
+                    Ok(Some(other)) => other.driver.describe(),
+                    _ => "another driver".to_string(),
+                };
+                let _ = tell.send(Some(format!("{holder} took the run over")));
+                return;
+            }
+            Err(error) => {
+                eprintln!("gameday: run {run_id}: the driver lease was not renewed: {error}")
+            }
+        }
+    }
+}
