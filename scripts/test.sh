@@ -32,6 +32,10 @@ say "sandbox CloudWatch front (pytest)"
 "$TOOLS_VENV/bin/python" -m pytest -q crates/sandbox/python
 
 shopt -s nullglob
+# The benchmarks are not run here (benches/run.sh); their scripts are only parsed.
+say "bash -n benches/run.sh benches/*/run.sh"
+for script in benches/*.sh benches/*/run.sh; do bash -n "$script"; done
+
 machines=(statemachines/*.asl.json)
 if [ ${#machines[@]} -gt 0 ]; then
   say "statelint ${machines[*]}"
