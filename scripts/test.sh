@@ -32,6 +32,10 @@ say "sandbox CloudWatch front (pytest)"
 "$TOOLS_VENV/bin/python" -m pytest -q crates/sandbox/python
 
 shopt -s nullglob
+# The benchmarks are not run here (benches/run.sh); their scripts are only parsed.
+say "bash -n benches/run.sh benches/*/run.sh"
+for script in benches/*.sh benches/*/run.sh; do bash -n "$script"; done
+
 machines=(statemachines/*.asl.json)
 if [ ${#machines[@]} -gt 0 ]; then
   say "statelint ${machines[*]}"
@@ -68,7 +72,4 @@ for f in "${functions[@]}"; do
   bytes=$(stat -c %s "$CARGO_TARGET_DIR/lambda/$f/bootstrap.zip")
   printf '  %-16s %9d bytes  %s\n' "$f" "$bytes" "$(numfmt --to=iec-i --suffix=B "$bytes")"
 done
-# The benchmarks are not run here (benches/*/run.sh, BENCHMARKS.md); their scripts must parse.
-say "bash -n benches/*/run.sh"
-for script in benches/*/run.sh; do bash -n "$script"; done
 say "all checks passed"

@@ -1,12 +1,12 @@
-//! Benchmark: the failover control plane's time from "event received" to "UPSERT issued",
-//! against the local sandbox, over N runs (default 25; `-- --runs 40`). Each run gets its own
-//! service, alarm, record and terminated primary, so no lock or cooldown is shared.
+//! Benchmark (not a test): the failover control plane's time from "event received" to "UPSERT
+//! issued", against the local sandbox, over N runs (default 50; `-- --runs 20`). Each run gets
+//! its own service, alarm, record and terminated primary, so no lock or cooldown is shared.
 //!
-//! `cargo run -p gameday-e2e --example failover_bench --release` (or without --release).
-//! Prints the median, p95, min and max in milliseconds. Not a test: numbers, not a verdict.
+//! `cargo run --release -p gameday-e2e --example failover_bench` (`benches/failover/run.sh`).
+//! Prints a Markdown table of the median, p95, min and max in milliseconds on stdout.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_ec2::types::{
     InstanceType, RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
@@ -25,6 +25,7 @@ use gameday_aws::ledger::DynamoLedger;
 use gameday_aws::runs::DynamoRunStore;
 use gameday_core::failover::{Outcome, RecordValues, load_failover_file};
 use gameday_e2e::TestSandbox;
+use gameday_e2e::bench::{arg, summarize};
 
 const TABLE: &str = "gameday";
 const ZONE: &str = "bookstore.example.com";
@@ -93,11 +94,7 @@ policies:
 
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args()
-        .skip_while(|a| a != "--runs")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(25);
+    let runs: usize = arg("--runs", 50);
     let sandbox = TestSandbox::start().await;
     let config = &sandbox.config;
     DynamoRunStore::new(aws_sdk_dynamodb::Client::new(config), TABLE)
@@ -260,26 +257,27 @@ async fn main() {
         let issued = dns.issued.lock().unwrap().expect("the UPSERT was issued");
         let entry = &report.entries[0];
         assert_eq!(entry.outcome, Outcome::FailedOver, "{}", entry.summary());
-        samples.push(issued.duration_since(received));
+        let took = issued.duration_since(received);
+        eprintln!("run {}: {:.1} ms", i + 1, took.as_secs_f64() * 1e3);
+        samples.push(took);
     }
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pick =
-        |q: f64| samples[((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
-    let median = if samples.len() % 2 == 1 {
-        ms(samples[samples.len() / 2])
-    } else {
-        (ms(samples[samples.len() / 2 - 1]) + ms(samples[samples.len() / 2])) / 2.0
-    };
+    let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    let s = summarize(&ms);
+    println!("| runs | median | p95 | min | max |");
+    println!("|---:|---:|---:|---:|---:|");
     println!(
-        "failover control plane, event received -> UPSERT issued, sandbox (moto {}), {runs} runs:",
-        gameday_sandbox::MOTO_VERSION
+        "| {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+        s.count, s.median, s.p95, s.min, s.max
     );
+    println!();
     println!(
-        "  median {median:.1} ms   p95 {:.1} ms   min {:.1} ms   max {:.1} ms",
-        ms(pick(0.95)),
-        ms(samples[0]),
-        ms(samples[samples.len() - 1])
+        "Event received → UPSERT issued, {} build, sandbox moto {}.",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        gameday_sandbox::MOTO_VERSION
     );
 }
 

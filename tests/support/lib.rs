@@ -1,5 +1,6 @@
 //! Shared set-up for the sandbox tests: a running sandbox and SDK configuration pointing at it.
 
+pub mod bench;
 pub mod bookstore;
 pub mod history;
 pub mod iam_check;

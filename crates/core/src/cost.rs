@@ -1,5 +1,8 @@
-//! What one run costs on AWS, from the shape of the experiment state machine. These are list
-//! prices (us-east-1) and stated assumptions, not a bill: the output says which is which.
+//! What one run costs on AWS: [`estimate`] from the shape of the experiment state machine,
+//! [`priced`] from what a run was measured to use. These are list prices (us-east-1) and stated
+//! assumptions, not a bill: the output says which is which.
+
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -52,12 +55,11 @@ pub fn estimate(experiment: &Experiment) -> CostEstimate {
         .faults
         .iter()
         .filter(|f| matches!(f.action, FaultAction::FisExperiment(_)))
-        .map(|f| ceil_div(f.duration.as_secs_f64(), 60.0))
+        .map(|f| action_minutes(f.duration.as_secs_f64()))
         .sum();
-    let max_usd = max_state_transitions as f64 * USD_PER_TRANSITION
-        + max_lambda_gb_seconds * USD_PER_GB_SECOND
-        + max_lambda_invocations as f64 * USD_PER_REQUEST
-        + fis_action_minutes as f64 * USD_PER_FIS_ACTION_MINUTE;
+    let max_usd = step_functions_usd(max_state_transitions)
+        + lambda_usd(max_lambda_invocations, max_lambda_gb_seconds)
+        + fis_usd(fis_action_minutes);
     CostEstimate {
         observe_samples,
         max_recovery_checks,
@@ -73,6 +75,69 @@ pub fn estimate(experiment: &Experiment) -> CostEstimate {
             "FIS minutes count one action per template; multiply by the template's action count".into(),
         ],
     }
+}
+
+/// What one run cost, priced at the list prices above from measured usage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeasuredCost {
+    pub state_transitions: u64,
+    pub lambda_invocations: u64,
+    /// Each invocation's duration rounded up to the millisecond (Lambda's billing unit), at
+    /// [`FUNCTION_MEMORY_GB`].
+    pub lambda_gb_seconds: f64,
+    pub step_functions_usd: f64,
+    pub lambda_usd: f64,
+    pub usd: f64,
+}
+
+/// Prices a run that made `state_transitions` Step Functions Standard transitions and the
+/// Lambda invocations that took `invocations`. Standard workflows bill transitions, not the
+/// time spent in Wait states, so how long the run waited does not enter here.
+pub fn priced(state_transitions: u64, invocations: &[Duration]) -> MeasuredCost {
+    let billed_ms: u128 = invocations
+        .iter()
+        .map(|d| d.as_nanos().div_ceil(1_000_000))
+        .sum();
+    let lambda_gb_seconds = billed_ms as f64 / 1000.0 * FUNCTION_MEMORY_GB;
+    let lambda_invocations = invocations.len() as u64;
+    let step_functions_usd = step_functions_usd(state_transitions);
+    let lambda_usd = lambda_usd(lambda_invocations, lambda_gb_seconds);
+    MeasuredCost {
+        state_transitions,
+        lambda_invocations,
+        lambda_gb_seconds,
+        step_functions_usd,
+        lambda_usd,
+        usd: step_functions_usd + lambda_usd,
+    }
+}
+
+/// The action-minutes AWS FIS would bill to hold the same faults for the same durations: one
+/// action per fault, each billed per started minute.
+pub fn fis_action_minutes_for_faults(experiment: &Experiment) -> u64 {
+    experiment
+        .faults
+        .iter()
+        .map(|f| action_minutes(f.duration.as_secs_f64()))
+        .sum()
+}
+
+pub fn fis_usd(action_minutes: u64) -> f64 {
+    action_minutes as f64 * USD_PER_FIS_ACTION_MINUTE
+}
+
+fn step_functions_usd(transitions: u64) -> f64 {
+    transitions as f64 * USD_PER_TRANSITION
+}
+
+fn lambda_usd(invocations: u64, gb_seconds: f64) -> f64 {
+    gb_seconds * USD_PER_GB_SECOND + invocations as f64 * USD_PER_REQUEST
+}
+
+/// Started minutes of an action that lasts `seconds`.
+fn action_minutes(seconds: f64) -> u64 {
+    (seconds / 60.0).ceil() as u64
 }
 
 #[cfg(test)]
@@ -94,5 +159,33 @@ mod tests {
         let expected =
             214.0 * USD_PER_TRANSITION + 73.0 * 0.125 * USD_PER_GB_SECOND + 73.0 * USD_PER_REQUEST;
         assert!((cost.max_usd - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn prices_measured_transitions_and_billed_milliseconds() {
+        // 1.2 ms bills as 2 ms, 3 ms as 3 ms: 5 ms at 0.25 GB.
+        let cost = priced(
+            40,
+            &[Duration::from_micros(1_200), Duration::from_millis(3)],
+        );
+        assert_eq!(cost.lambda_invocations, 2);
+        assert!((cost.lambda_gb_seconds - 0.005 * 0.25).abs() < 1e-15);
+        assert!((cost.step_functions_usd - 40.0 * USD_PER_TRANSITION).abs() < 1e-15);
+        let lambda = 0.005 * 0.25 * USD_PER_GB_SECOND + 2.0 * USD_PER_REQUEST;
+        assert!((cost.lambda_usd - lambda).abs() < 1e-15);
+        assert!((cost.usd - cost.step_functions_usd - cost.lambda_usd).abs() < 1e-15);
+    }
+
+    #[test]
+    fn fis_bills_every_fault_per_started_minute() {
+        let text = include_str!("../../../examples/bookstore/api-instance-failure.yaml");
+        let mut experiment = load_experiment("api.yaml", text).unwrap();
+        // One PT2M terminate: 2 action-minutes, whatever its action type.
+        assert_eq!(fis_action_minutes_for_faults(&experiment), 2);
+        let mut longer = experiment.faults[0].clone();
+        longer.duration = "PT61S".parse().unwrap();
+        experiment.faults.push(longer);
+        assert_eq!(fis_action_minutes_for_faults(&experiment), 4);
+        assert!((fis_usd(4) - 0.4).abs() < 1e-12);
     }
 }
