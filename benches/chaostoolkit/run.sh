@@ -7,6 +7,7 @@
 #   bash benches/chaostoolkit/run.sh [--runs N] [--gameday PATH]
 #
 #   --runs N         runs of each tool (default 5), after one uncounted warm-up of each
+#   --quick          2 runs (what `benches/run.sh --quick` passes)
 #   --gameday PATH   use this gameday binary instead of building the release one
 #
 # Both sides wait for nothing: gameday runs with --virtual-clock (its observe window and
@@ -25,6 +26,7 @@ GAMEDAY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="$2"; shift ;;
+    --quick) RUNS=2 ;;
     --gameday) GAMEDAY="$2"; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "benches/chaostoolkit/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;

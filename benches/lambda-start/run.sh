@@ -7,6 +7,7 @@
 #   bash benches/lambda-start/run.sh [--runs N] [--warmup N] [--debug] [--rebuild]
 #
 #   --runs N     measured starts per binary (default 20), interleaved across the binaries
+#   --quick      5 runs (what `benches/run.sh --quick` passes)
 #   --warmup N   uncounted starts per binary first (default 1; writes the peers' bytecode cache)
 #   --debug      also bench the debug builds (`cargo build -p FUNCTION --bins`)
 #   --rebuild    run CI's release build first even if its zips are there
@@ -32,10 +33,11 @@ REBUILD=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="$2"; shift ;;
+    --quick) RUNS=5 ;;
     --warmup) WARMUP="$2"; shift ;;
     --debug) DEBUG=1 ;;
     --rebuild) REBUILD=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "benches/lambda-start/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
