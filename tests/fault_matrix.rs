@@ -71,12 +71,18 @@ where
             let plan = FaultPlan::failing(number, kind);
             let started = std::time::Instant::now();
             let (outcome, mut violations) = run_case(sandbox, plan.clone()).await;
-            let call = plan.failed_call().unwrap_or_else(|| {
-                violations.push(format!(
-                    "call {number} was never made: the run diverged before it"
-                ));
-                calls[number - 1].clone()
-            });
+            // Up to the failed call, a case repeats the clean run call for call.
+            let expected = &calls[number - 1];
+            let call = match plan.failed_call() {
+                Some(call) if call.operation == expected.operation => call,
+                made => {
+                    violations.push(format!(
+                        "call {number} is {made:?} here but {} in the clean run: the run diverged before it",
+                        expected.operation
+                    ));
+                    expected.clone()
+                }
+            };
             eprintln!(
                 "{scenario}: call {number} {} ({}) -> {outcome} in {:.1?}",
                 call.operation,
@@ -166,6 +172,12 @@ async fn experiment_case(sandbox: &TestSandbox, plan: Arc<FaultPlan>) -> (String
         .await,
         lock_bound: execution.stopped_at + span(lock_span),
         failed_during: plan.failed_call().map(|c| c.context).unwrap_or_default(),
+        task_errors: execution
+            .history
+            .iter()
+            .filter(|e| e.kind == "TaskFailed")
+            .filter_map(|e| e.details["error"].as_str().map(String::from))
+            .collect(),
         record,
     };
     let outcome = evidence
@@ -302,7 +314,7 @@ async fn running_addresses(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
 #[tokio::test]
 async fn every_experiment_call_failing_in_turn_keeps_the_run_safe() {
     let sandbox = TestSandbox::start().await;
-    let coverage = Coverage::from_env(CiSubset::FirstOfEachOperation);
+    let coverage = Coverage::from_env(CiSubset::FirstInvocationOfEachPhase);
     let matrix = matrix(
         "experiment api-instance-failure",
         &sandbox,

@@ -5,7 +5,7 @@
 //! (`benches/fault-matrix/run.sh` sets it). Without it (CI) each scenario runs its
 //! [`CiSubset`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::faults::{Call, FaultKind};
 
@@ -17,10 +17,10 @@ pub const KINDS: [FaultKind; 2] = [FaultKind::Unavailable, FaultKind::LostRespon
 pub enum CiSubset {
     /// Every call, in both kinds: for short scenarios.
     Every,
-    /// The first call of each distinct (context, operation) pair, in one kind, alternating
-    /// between the kinds: every operation of every phase fails at least once. Repeats of a
-    /// pair (the same observe sample ten times) are left to the full matrix.
-    FirstOfEachOperation,
+    /// Every call of the first invocation of each phase, in one kind, alternating between the
+    /// kinds: every call a phase makes fails once. Later invocations (the second to tenth
+    /// observe sample, which repeat the first) are left to the full matrix.
+    FirstInvocationOfEachPhase,
 }
 
 /// How much of the matrix runs.
@@ -44,13 +44,10 @@ impl Coverage {
 
     /// The call numbers to fail, in order.
     pub fn chosen(self, calls: &[Call]) -> Vec<usize> {
-        if self != Coverage::Ci(CiSubset::FirstOfEachOperation) {
-            return calls.iter().map(|c| c.number).collect();
-        }
-        let mut seen = BTreeSet::new();
+        let first_only = self == Coverage::Ci(CiSubset::FirstInvocationOfEachPhase);
         calls
             .iter()
-            .filter(|c| seen.insert((c.context.clone(), c.operation.clone())))
+            .filter(|c| !first_only || c.invocation == 1)
             .map(|c| c.number)
             .collect()
     }
@@ -58,7 +55,7 @@ impl Coverage {
     /// The kinds the `index`-th chosen call fails in.
     pub fn kinds(self, index: usize) -> Vec<FaultKind> {
         match self {
-            Coverage::Ci(CiSubset::FirstOfEachOperation) => vec![KINDS[index % KINDS.len()]],
+            Coverage::Ci(CiSubset::FirstInvocationOfEachPhase) => vec![KINDS[index % KINDS.len()]],
             _ => KINDS.to_vec(),
         }
     }
@@ -67,8 +64,8 @@ impl Coverage {
         match self {
             Coverage::Full => "full: every call, both kinds",
             Coverage::Ci(CiSubset::Every) => "CI: every call, both kinds",
-            Coverage::Ci(CiSubset::FirstOfEachOperation) => {
-                "CI: the first call of each phase and operation, kinds alternating"
+            Coverage::Ci(CiSubset::FirstInvocationOfEachPhase) => {
+                "CI: every call of each phase's first invocation, kinds alternating"
             }
         }
     }
@@ -124,7 +121,7 @@ impl Matrix {
             println!(
                 "| {} | {} | {} | {} | {} | {invariants} |",
                 case.call.number,
-                case.call.context,
+                case.call.during(),
                 case.call.operation,
                 case.kind.label(),
                 case.outcome
@@ -163,7 +160,7 @@ impl Matrix {
                     "call {} ({} during {}, {}): {}",
                     c.call.number,
                     c.call.operation,
-                    c.call.context,
+                    c.call.during(),
                     c.kind.label(),
                     c.violations.join("; ")
                 )

@@ -4,6 +4,7 @@
 //! count. The configuration has the SDK's retries off, so one request is one operation call:
 //! a failed request is an operation that failed after whatever retrying the SDK would do.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
@@ -50,6 +51,18 @@ pub struct Call {
     pub operation: String,
     /// What the scenario was doing when it made the call (a phase, a failover step).
     pub context: String,
+    /// Which time the scenario entered that context (the third observe sample is 3).
+    pub invocation: usize,
+}
+
+impl Call {
+    /// The context, with the invocation after the first: `observe #3`.
+    pub fn during(&self) -> String {
+        match self.invocation {
+            1 => self.context.clone(),
+            n => format!("{} #{n}", self.context),
+        }
+    }
 }
 
 /// Which call fails, and the log of every call made.
@@ -57,7 +70,8 @@ pub struct Call {
 pub struct FaultPlan {
     fail: Option<(usize, FaultKind)>,
     calls: Mutex<Vec<Call>>,
-    context: Mutex<String>,
+    /// The current context and how often each was entered.
+    context: Mutex<(String, BTreeMap<String, usize>)>,
 }
 
 impl FaultPlan {
@@ -75,13 +89,15 @@ impl FaultPlan {
         Arc::new(Self {
             fail,
             calls: Mutex::new(Vec::new()),
-            context: Mutex::new(String::new()),
+            context: Mutex::new((String::new(), BTreeMap::new())),
         })
     }
 
     /// Names what the scenario does from now on, for the calls' `context`.
     pub fn set_context(&self, context: &str) {
-        *self.context.lock().unwrap() = context.to_string();
+        let (current, entered) = &mut *self.context.lock().unwrap();
+        *current = context.to_string();
+        *entered.entry(current.clone()).or_default() += 1;
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -98,11 +114,12 @@ impl FaultPlan {
     fn record(&self, operation: String) -> Option<FaultKind> {
         let mut calls = self.calls.lock().unwrap();
         let number = calls.len() + 1;
-        let context = self.context.lock().unwrap().clone();
+        let (context, entered) = &*self.context.lock().unwrap();
         calls.push(Call {
             number,
             operation,
-            context,
+            context: context.clone(),
+            invocation: entered.get(context).copied().unwrap_or(1),
         });
         self.fail
             .filter(|(chosen, _)| *chosen == number)

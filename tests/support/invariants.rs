@@ -7,6 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use gameday_core::failover::{LedgerEntry, Outcome, Step, StepStatus};
 use gameday_core::run::{RunRecord, RunStatus, UndoState};
 
+/// The errors of a target locked by another run and of a target that lost its opt-in tag.
+const FALSE_SAFETY_ERRORS: [&str; 2] = ["Gameday.TargetLocked", "Gameday.TargetNotOptedIn"];
+
 /// What an experiment run left behind.
 pub struct RunEvidence {
     pub record: Option<RunRecord>,
@@ -18,6 +21,8 @@ pub struct RunEvidence {
     pub lock_bound: DateTime<Utc>,
     /// The phase the failed call belonged to.
     pub failed_during: String,
+    /// The ASL error of every failed task of the execution.
+    pub task_errors: Vec<String>,
 }
 
 /// Every experiment invariant that does not hold, as text.
@@ -103,6 +108,15 @@ pub fn run_violations(evidence: &RunEvidence) -> Vec<String> {
             "the {} verdict was neither notified nor its failure recorded",
             record.status
         ));
+    }
+    // No other run holds a lock in the matrix's world and every target keeps its opt-in tag,
+    // so a phase that failed with either mistook a failed call for a safety verdict.
+    for error in &evidence.task_errors {
+        if FALSE_SAFETY_ERRORS.contains(&error.as_str()) {
+            violations.push(format!(
+                "a phase failed with {error}, which is not true here"
+            ));
+        }
     }
     if record.status == RunStatus::Passed {
         let recovered = record
