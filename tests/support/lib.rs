@@ -1,9 +1,13 @@
 //! Shared set-up for the sandbox tests: a running sandbox and SDK configuration pointing at it.
 
+pub mod aws_call;
 pub mod bench;
 pub mod bookstore;
+pub mod fault_matrix;
+pub mod faults;
 pub mod history;
 pub mod iam_check;
+pub mod invariants;
 pub mod template;
 
 use aws_config::SdkConfig;

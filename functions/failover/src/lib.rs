@@ -122,6 +122,9 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// How often the finished ledger entry is written before giving up.
+const FINAL_SAVE_ATTEMPTS: u32 = 3;
+
 /// A step that failed: where, and what the service said.
 pub(crate) type StepFailure = (Step, String);
 
@@ -233,7 +236,7 @@ where
                 let at = self.timer.now();
                 entry.skip_as_duplicate(&holder, at, detail);
                 self.observe(&entry);
-                self.save(&entry).await;
+                self.save_final(&entry).await;
                 return entry;
             }
             Err(error) => {
@@ -247,7 +250,7 @@ where
                 self.observe(&entry);
                 self.save(&entry).await;
                 self.notify(resolved, &mut entry).await;
-                self.save(&entry).await;
+                self.save_final(&entry).await;
                 return entry;
             }
         }
@@ -276,7 +279,7 @@ where
             tracing::error!(%error, "could not release the failover lock; it expires by itself");
         }
         self.notify(resolved, &mut entry).await;
-        self.save(&entry).await;
+        self.save_final(&entry).await;
         // The template's metric filters read `service`, `outcome` and `rto_seconds` of this line.
         tracing::info!(
             service = %entry.service,
@@ -314,6 +317,25 @@ where
     pub(crate) async fn save(&self, entry: &LedgerEntry) {
         if let Err(error) = self.ledger.save_entry(entry).await {
             tracing::error!(%error, "could not write the ledger entry");
+        }
+    }
+
+    /// Writes the finished entry, trying again (the write is a put of the whole entry, so
+    /// repeating it is safe): a failed last write would leave the ledger showing a failover
+    /// still in progress, with nothing left to correct it.
+    async fn save_final(&self, entry: &LedgerEntry) {
+        for attempt in 1..=FINAL_SAVE_ATTEMPTS {
+            match self.ledger.save_entry(entry).await {
+                Ok(()) => return,
+                Err(error) if attempt < FINAL_SAVE_ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "could not write the finished ledger entry; trying again");
+                    self.timer.sleep(Duration::from_secs(attempt.into())).await;
+                }
+                Err(error) => tracing::error!(
+                    %error,
+                    "could not write the finished ledger entry; the table shows it IN_PROGRESS"
+                ),
+            }
         }
     }
 
@@ -403,19 +425,18 @@ where
             "gameday failover {} of {}",
             entry.failover_id, entry.service
         );
-        let change = self
+        let change = match self
             .dns
             .upsert(zone_id, &dns.record_name, &record, &comment)
             .await
-            .map_err(|e| {
-                (
-                    Step::DnsUpserted,
-                    format!(
-                        "UPSERT of {} was refused: {e}; the record keeps its old value",
-                        dns.record_name
-                    ),
-                )
-            })?;
+        {
+            Ok(change) => change,
+            Err(error) => {
+                return Err(self
+                    .upsert_failed(zone_id, &dns.record_name, entry, &record, error)
+                    .await);
+            }
+        };
         if change.old.is_some() {
             entry.old_record = change.old.clone();
         }
@@ -472,6 +493,54 @@ where
         );
         entry.measure_rto(insync_at, resolved.policy.rto, "change INSYNC - alarm");
         Ok(())
+    }
+
+    /// A failed UPSERT may still have been applied, its answer lost on the way back: the
+    /// record is read back, so the ledger says what Route 53 holds rather than what the error
+    /// suggests.
+    async fn upsert_failed(
+        &self,
+        zone_id: &str,
+        name: &str,
+        entry: &mut LedgerEntry,
+        record: &RecordValues,
+        error: AwsError,
+    ) -> StepFailure {
+        let sorted = |values: &[String]| {
+            let mut values = values.to_vec();
+            values.sort();
+            values
+        };
+        match self.dns.current(zone_id, name, &record.record_type).await {
+            Ok(Some(now)) if sorted(&now.values) == sorted(&record.values) => {
+                entry.new_record = Some(record.clone());
+                self.step(
+                    entry,
+                    Step::DnsUpserted,
+                    StepStatus::Done,
+                    format!(
+                        "{name} holds {} although the UPSERT failed ({error}): it went through and its answer was lost",
+                        record.values.join(", ")
+                    ),
+                );
+                (
+                    Step::ChangeInsync,
+                    format!(
+                        "the change id of the UPSERT of {name} is unknown, so INSYNC was not confirmed; the record already holds the new value (old value in this entry)"
+                    ),
+                )
+            }
+            Ok(_) => (
+                Step::DnsUpserted,
+                format!("UPSERT of {name} was refused: {error}; the record keeps its old value"),
+            ),
+            Err(read) => (
+                Step::DnsUpserted,
+                format!(
+                    "UPSERT of {name} failed: {error}; reading the record back failed too ({read}), so check {name} in Route 53"
+                ),
+            ),
+        }
     }
 
     /// Polls `check` every `interval` until it gives a value or `timeout` passes. The check

@@ -4,7 +4,8 @@
 //!
 //! Retrying is safe: faults already injected are skipped, and a fault whose record is still
 //! PENDING is acted on again (each action is idempotent: terminate, stop, reboot, the SSM
-//! scripts, FIS with a client token, set-alarm-state).
+//! scripts, FIS with a client token, set-alarm-state). The opt-in check of a retry covers the
+//! faults not yet started: the earlier attempt checked the others before acting on them.
 
 use gameday_aws::actions::InstanceActions;
 use gameday_aws::alarms::AlarmWriter;
@@ -50,16 +51,28 @@ pub async fn handle<P: Ports>(
             asl_name: first.asl_name,
         });
     }
-    verify_opted_in(ports, experiment, &record).await?;
-
-    for fault in &experiment.faults {
-        let done = record
+    let undo_state = |record: &RunRecord, fault: &Fault| {
+        record
             .undo
             .iter()
-            .any(|u| u.fault == fault.name && u.state != UndoState::Pending);
-        if done {
-            continue;
-        }
+            .find(|u| u.fault == fault.name)
+            .map(|u| u.state)
+    };
+    // A fault with an undo record passed this check in an earlier attempt before it was
+    // written, and may have acted since (its targets may be terminated by now).
+    let not_started: Vec<&Fault> = experiment
+        .faults
+        .iter()
+        .filter(|f| undo_state(&record, f).is_none())
+        .collect();
+    verify_opted_in(ports, experiment, &record, &not_started).await?;
+
+    let to_act: Vec<&Fault> = experiment
+        .faults
+        .iter()
+        .filter(|f| matches!(undo_state(&record, f), None | Some(UndoState::Pending)))
+        .collect();
+    for fault in to_act {
         let targets = fault
             .action
             .target()
@@ -103,14 +116,20 @@ pub async fn handle<P: Ports>(
     Ok(state)
 }
 
-/// Every locked instance must still match its target and carry the opt-in tag: a tag removed
-/// since prepare withdraws the consent.
+/// Every locked instance of a fault not yet started must still match its target and carry
+/// the opt-in tag: a tag removed since prepare withdraws the consent.
 async fn verify_opted_in<P: Ports>(
     ports: &P,
     experiment: &Experiment,
     record: &RunRecord,
+    faults: &[&Fault],
 ) -> Result<(), PhaseError> {
-    for target in &experiment.targets {
+    let still_targeted = |name: &str| faults.iter().any(|f| f.action.target() == Some(name));
+    for target in experiment
+        .targets
+        .iter()
+        .filter(|t| still_targeted(&t.name))
+    {
         let Some(ids) = record
             .targets
             .get(&target.name)

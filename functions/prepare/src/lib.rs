@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use gameday_aws::AwsError;
 use gameday_aws::instances::InstanceDirectory;
 use gameday_aws::runs::{ExperimentStore, LockStore, RunStore};
 use gameday_core::run::{Phase, RunRecord, RunStatus};
@@ -94,7 +95,7 @@ pub async fn handle<P: Ports>(
         Ok(targets) => targets,
         Err(problems) => return Err(refuse(ports, config, &experiment, record, problems).await),
     };
-    if let Err(problem) = lock_targets(ports, config, &experiment, &run_id, &targets).await {
+    if let Some(problem) = lock_targets(ports, config, &experiment, &run_id, &targets).await? {
         return Err(refuse(ports, config, &experiment, record, vec![problem]).await);
     }
     record.targets = targets;
@@ -180,15 +181,17 @@ async fn resolve_targets<P: Ports>(
     })
 }
 
-/// Locks every chosen instance until the run's latest possible end plus a margin; on a lock
-/// held by another run, releases what it took.
+/// Locks every chosen instance until the run's latest possible end plus a margin. A lock held
+/// by another run (or a write refused) is a refusal; a transient error (throttled, 5xx) is
+/// returned as it is, so the state machine retries prepare, which takes the same locks again.
+/// Either way, what was taken is released.
 async fn lock_targets<P: Ports>(
     ports: &P,
     config: &PhaseConfig,
     experiment: &Experiment,
     run_id: &str,
     targets: &BTreeMap<String, Vec<String>>,
-) -> Result<(), SafetyProblem> {
+) -> Result<Option<SafetyProblem>, PhaseError> {
     let now = ports.clock().now();
     let span = experiment.observe.duration.as_duration()
         + experiment.recovery.timeout.as_duration()
@@ -202,14 +205,17 @@ async fn lock_targets<P: Ports>(
                 for id in &taken {
                     let _ = ports.runs().release_lock(id, run_id).await;
                 }
-                return Err(SafetyProblem {
+                if matches!(error, AwsError::Transient { .. }) {
+                    return Err(error.into());
+                }
+                return Ok(Some(SafetyProblem {
                     asl_name: refusal::TARGET_LOCKED,
                     reason: error.to_string(),
-                });
+                }));
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Records the refusal (ABORTED with every reason), notifies, and returns the error.
