@@ -70,11 +70,18 @@ pub struct SyntaxError {
 pub fn parse_document(text: &str) -> Result<SourceDocument, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut builder, true) {
-        return Err(SyntaxError {
+    // Events are pulled one at a time: `Parser::load` recurses once per nesting level, which
+    // overflows the stack on deeply nested block lists (`- - - …`) before any limit applies.
+    loop {
+        let (event, marker) = parser.next_token().map_err(|error| SyntaxError {
             position: Position::from_marker(*error.marker()),
             message: format!("not valid YAML or JSON: {}", error.info()),
-        });
+        })?;
+        let end = event == Event::StreamEnd;
+        builder.on_event(event, marker);
+        if end || builder.error.is_some() {
+            break;
+        }
     }
     if let Some(error) = builder.error {
         return Err(error);
@@ -93,6 +100,11 @@ pub fn parse_document(text: &str) -> Result<SourceDocument, SyntaxError> {
         }),
     }
 }
+
+/// How deep lists and mappings may nest, as in serde_json. Deeper documents are refused before
+/// they are built: later steps (the schema check, dropping the value) recurse per level and
+/// would overflow the stack, and no gameday file needs more than a dozen levels.
+pub const MAX_DEPTH: usize = 128;
 
 /// A container being filled, with the pointer it lives at.
 enum Frame {
@@ -144,6 +156,7 @@ impl Builder {
                 }
             }
             Event::SequenceStart(anchor, _) => {
+                self.check_depth(position)?;
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
                 self.stack.push(Frame::Sequence {
@@ -153,6 +166,7 @@ impl Builder {
                 });
             }
             Event::MappingStart(anchor, _) => {
+                self.check_depth(position)?;
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
                 self.stack.push(Frame::Mapping {
@@ -230,6 +244,18 @@ impl Builder {
         let pointer = self.next_pointer(position)?;
         self.record_value(&pointer, position);
         self.finish(value, anchor, position)
+    }
+
+    fn check_depth(&self, position: Position) -> Result<(), SyntaxError> {
+        if self.stack.len() < MAX_DEPTH {
+            return Ok(());
+        }
+        Err(SyntaxError {
+            position,
+            message: format!(
+                "lists and mappings nest deeper than {MAX_DEPTH} levels here; flatten the document"
+            ),
+        })
     }
 
     /// The pointer of the next value inserted into the innermost container.
@@ -418,6 +444,16 @@ mod tests {
                 .message
                 .contains("2 YAML documents")
         );
+        let deep = parse_document(&"- ".repeat(100_000)).unwrap_err();
+        assert!(deep.message.contains("deeper than 128"), "{}", deep.message);
+        assert_eq!(
+            deep.position,
+            Position {
+                line: 1,
+                column: 257
+            }
+        );
+        assert!(parse_document(&"- ".repeat(MAX_DEPTH)).is_ok());
         let broken = parse_document("a: [1, 2\n").unwrap_err();
         assert!(
             broken.message.starts_with("not valid YAML or JSON"),
