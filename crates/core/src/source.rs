@@ -106,6 +106,19 @@ pub fn parse_document(text: &str) -> Result<SourceDocument, SyntaxError> {
 /// would overflow the stack, and no gameday file needs more than a dozen levels.
 pub const MAX_DEPTH: usize = 128;
 
+/// How many values aliases may copy into one document. Each alias copies its anchor's value,
+/// so a few lines of nested aliases can expand to billions of values ("billion laughs"); real
+/// files reuse a mapping or two.
+pub const MAX_ALIAS_VALUES: usize = 10_000;
+
+fn count_values(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(count_values).sum(),
+        Value::Object(entries) => entries.values().map(count_values).sum(),
+        _ => 0,
+    }
+}
+
 /// A container being filled, with the pointer it lives at.
 enum Frame {
     Sequence {
@@ -127,6 +140,8 @@ struct Builder {
     documents: Vec<SourceDocument>,
     current: Option<SourceDocument>,
     anchors: BTreeMap<usize, Value>,
+    /// Values copied in by aliases so far (see [`MAX_ALIAS_VALUES`]).
+    alias_values: usize,
     error: Option<SyntaxError>,
 }
 
@@ -192,10 +207,20 @@ impl Builder {
                 self.scalar(text, style, anchor, tag, position)?
             }
             Event::Alias(anchor) => {
-                let value = self.anchors.get(&anchor).cloned().ok_or(SyntaxError {
+                let value = self.anchors.get(&anchor).ok_or(SyntaxError {
                     position,
                     message: "alias refers to an unknown anchor".to_string(),
                 })?;
+                self.alias_values += count_values(value);
+                if self.alias_values > MAX_ALIAS_VALUES {
+                    return Err(SyntaxError {
+                        position,
+                        message: format!(
+                            "aliases expand to more than {MAX_ALIAS_VALUES} values; write the repeated parts out instead of nesting aliases"
+                        ),
+                    });
+                }
+                let value = value.clone();
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
                 self.insert(value, position)?;
@@ -454,6 +479,18 @@ mod tests {
             }
         );
         assert!(parse_document(&"- ".repeat(MAX_DEPTH)).is_ok());
+        let mut laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for level in 1..9 {
+            let items = vec![format!("*a{}", level - 1); 10].join(", ");
+            laughs.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let expanded = parse_document(&laughs).unwrap_err();
+        assert!(
+            expanded
+                .message
+                .contains("aliases expand to more than 10000 values")
+        );
+        assert_eq!(expanded.position.line, 4, "where the budget ran out");
         let broken = parse_document("a: [1, 2\n").unwrap_err();
         assert!(
             broken.message.starts_with("not valid YAML or JSON"),

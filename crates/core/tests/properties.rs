@@ -104,3 +104,40 @@ fn failover_policy_loader() {
         |input| check(gameday_core::failover::load_failover_file, &input),
     );
 }
+
+// Regressions the properties found.
+
+fn api_instance_failure() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/bookstore/api-instance-failure.yaml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// A twenty-digit day count matches the schema's duration pattern, and used to panic when the
+/// model was built (`Duration::from_secs_f64` out of range).
+#[test]
+fn an_absurd_duration_is_refused_at_its_field() {
+    let text = api_instance_failure().replace("duration: PT2M", "duration: P99999999999999999999D");
+    let errors = gameday_core::spec::load_experiment("exp.yaml", &text).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].field, "faults[0].duration");
+    assert_eq!(errors[0].line, Some(39));
+    assert!(
+        errors[0].message.contains("longer than 100 years"),
+        "{}",
+        errors[0]
+    );
+}
+
+/// Block lists nested a thousand deep used to overflow the stack in the YAML parser.
+#[test]
+fn deep_nesting_is_refused_with_its_place() {
+    let text = format!("{}extra:\n  {}", api_instance_failure(), "- ".repeat(5_000));
+    let errors = gameday_core::playbook::load_playbook("playbook.yaml", &text).unwrap_err();
+    assert!(
+        errors[0].message.contains("nest deeper than 128 levels"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].line.is_some());
+}
