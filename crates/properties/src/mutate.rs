@@ -173,7 +173,7 @@ enum Plan {
 pub struct Applied {
     pub pointer: String,
     /// The value here now has another shape: a value (not null) of another JSON type, a
-    /// mapping with other keys, or a key that was not there. When this is the only change and
+    /// mapping with keys added, or a key that was not there. When this is the only change and
     /// the loader refuses the document, it must name this place (or a place inside it, or its
     /// mapping with the key's name). Removals and nulls are not: an optional field may go, and
     /// what then fails can be elsewhere (a reference to it).
@@ -267,12 +267,15 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// Whether `new` has another shape than `old`: another JSON type (not null), or other mapping
-/// keys.
+/// Whether `new` has another shape than `old`: another JSON type (not null), or a mapping with
+/// every key of the old one and more. (A mapping that lacks a key may be accepted: an optional
+/// field went, or an entry of a map of names that something elsewhere refers to.)
 fn reshapes(old: &Value, new: &Value) -> bool {
     match (old, new) {
         (_, Value::Null) => false,
-        (Value::Object(a), Value::Object(b)) => !a.keys().eq(b.keys()),
+        (Value::Object(a), Value::Object(b)) => {
+            b.len() > a.len() && a.keys().all(|key| b.contains_key(key))
+        }
         _ => type_of(old) != type_of(new),
     }
 }
@@ -398,13 +401,13 @@ mod tests {
             })
         );
         assert_eq!(
-            apply(&mut document, "/a", Plan::Insert("c/d".into(), json!(null))),
+            apply(&mut document, "/a", Plan::Insert("c/d".into(), json!(1))),
             Some(Applied {
                 pointer: "/a/c~1d".into(),
                 reshaped: true
             })
         );
-        assert_eq!(document, json!({"a": {"c/d": null}, "list": [2]}));
+        assert_eq!(document, json!({"a": {"c/d": 1}, "list": [2]}));
         assert_eq!(apply(&mut document, "/a/b", Plan::Replace(json!(1))), None);
     }
 
@@ -415,6 +418,9 @@ mod tests {
         assert!(!same.reshaped);
         let other = apply(&mut document, "/n", Plan::Replace(json!("4"))).unwrap();
         assert!(other.reshaped);
+        assert!(!reshapes(&json!("4"), &json!(null)));
+        assert!(reshapes(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
+        assert!(!reshapes(&json!({"a": 1}), &json!({"b": 2})));
         assert_eq!(pointers(&json!({"a": [1]})), vec!["/a/0", "/a", ""]);
     }
 }
