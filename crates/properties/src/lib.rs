@@ -10,7 +10,7 @@ pub mod text;
 
 pub use mutate::{Applied, Mutated, hostile_value, mutated};
 pub use run::{
-    CASES_VAR, LAST_INPUT_VAR, Outcome, REPORT_VAR, cases, check_all, lambda_payload, must_name,
-    names_change,
+    CASES_VAR, LAST_INPUT_VAR, Outcome, REPORT_VAR, cases, check_all, lambda_payload,
+    mentions_change, must_name, names_change,
 };
 pub use text::{Format, Input, document, edited, payload, random_text, render};

@@ -109,6 +109,19 @@ pub fn names_change(field: &str, message: &str, change: &Applied) -> bool {
     within(field, &changed) || (within(&changed, field) && message.contains(&key))
 }
 
+/// Whether an error `message` that carries no separate field names `change`: its dotted path
+/// (`experiments[1]`) or, for a change of a mapping's key, that key. Any message is about a
+/// change of the whole input.
+pub fn mentions_change(message: &str, change: &Applied) -> bool {
+    if change.pointer.is_empty() {
+        return true;
+    }
+    let key = change.pointer.rsplit('/').next().unwrap_or_default();
+    let key = key.replace("~1", "/").replace("~0", "~");
+    let named_key = !key.is_empty() && !key.chars().all(|c| c.is_ascii_digit());
+    message.contains(&field_path(&change.pointer)) || (named_key && message.contains(&key))
+}
+
 /// `inner` is `outer` or a place inside it.
 fn within(inner: &str, outer: &str) -> bool {
     outer == "(document)"
@@ -162,6 +175,9 @@ mod tests {
             reshaped: true,
         };
         assert!(names_change("anything", "", &root));
+        assert!(mentions_change("at faults[0].action.type: no", &change));
+        assert!(mentions_change("unknown field `type`", &change));
+        assert!(!mentions_change("unknown field `kind`", &change));
         assert_eq!(must_name(std::slice::from_ref(&change)), Some(&change));
         assert_eq!(must_name(&[change.clone(), root]), None);
     }
