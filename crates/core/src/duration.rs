@@ -74,7 +74,9 @@ impl FromStr for IsoDuration {
         if secs > (MAX_DURATION_DAYS * 86_400) as f64 {
             return Err(DurationError::TooLong(text.to_string()));
         }
-        Ok(Self(Duration::from_secs_f64(secs)))
+        // Kept to the millisecond, the precision it is written back with, so a duration reads
+        // back from its own text unchanged.
+        Ok(Self(Duration::from_millis((secs * 1000.0).round() as u64)))
     }
 }
 
@@ -223,6 +225,20 @@ mod tests {
             error.to_string(),
             "`P99999999999999999999D` is longer than 100 years; write a duration of at most P36500D"
         );
+    }
+
+    #[test]
+    fn reads_back_from_its_own_text() {
+        for text in ["PT0.0001S", "PT0.0005S", "P36499DT0.123456S", "PT1.9999S"] {
+            let duration: IsoDuration = text.parse().unwrap();
+            assert_eq!(
+                duration.to_string().parse::<IsoDuration>(),
+                Ok(duration),
+                "{text}"
+            );
+        }
+        assert_eq!(secs("PT0.0001S"), 0.0);
+        assert_eq!(secs("PT1.9999S"), 2.0);
     }
 
     #[test]

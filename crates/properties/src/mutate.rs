@@ -372,7 +372,7 @@ fn nudge(value: &Value, pick: u64) -> Option<Value> {
                 _ => format!(" {s} "),
             })
         }
-        Value::Array(_) if pick % 2 == 0 => Value::Array(Vec::new()),
+        Value::Array(_) if pick.is_multiple_of(2) => Value::Array(Vec::new()),
         Value::Array(items) => Value::Array(items.iter().chain(items).cloned().collect()),
         Value::Object(_) | Value::Null => return None,
     })
