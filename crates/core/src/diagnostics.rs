@@ -135,7 +135,10 @@ pub fn field_path(pointer: &str) -> String {
     let mut path = String::new();
     for segment in pointer.split('/').skip(1) {
         let segment = segment.replace("~1", "/").replace("~0", "~");
-        if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
+        if segment.is_empty() {
+            // A mapping key written as `""`: shown as written, so the place is not blank.
+            path.push_str("[\"\"]");
+        } else if segment.chars().all(|c| c.is_ascii_digit()) {
             path.push_str(&format!("[{segment}]"));
         } else {
             if !path.is_empty() {
@@ -204,6 +207,8 @@ mod tests {
             "metadata.tags.gameday:allowed"
         );
         assert_eq!(field_path("/a~1b"), "a/b");
+        assert_eq!(field_path("/"), "[\"\"]");
+        assert_eq!(field_path("/metadata/tags/"), "metadata.tags[\"\"]");
         assert_eq!(child("/selector/tags", "team/x"), "/selector/tags/team~1x");
     }
 

@@ -8,7 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The pattern the JSON Schema uses for duration fields; [`IsoDuration::from_str`] accepts the
-/// same language, so a value that passes the schema always parses.
+/// same language, so a value that passes the schema parses unless it is longer than
+/// [`MAX_DURATION_DAYS`].
 pub const DURATION_PATTERN: &str = r"^P(?:\d+D|(?:\d+D)?T(?:\d+H(?:\d+M)?(?:\d+(?:\.\d+)?S)?|\d+M(?:\d+(?:\.\d+)?S)?|\d+(?:\.\d+)?S))$";
 
 /// A duration written in ISO-8601 form: days, hours, minutes and (fractional) seconds.
@@ -16,12 +17,21 @@ pub const DURATION_PATTERN: &str = r"^P(?:\d+D|(?:\d+D)?T(?:\d+H(?:\d+M)?(?:\d+(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IsoDuration(Duration);
 
+/// The longest duration accepted: 100 years. Far beyond any RTO, timeout or cadence, and small
+/// enough that a time plus it stays in range (chrono panics on an overflowing addition, and
+/// `std::time::Duration` cannot hold the twenty-digit day counts the pattern allows).
+pub const MAX_DURATION_DAYS: u64 = 36_500;
+
 /// Why a duration string was refused; the message says how to write it instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{0}` is not an ISO-8601 duration: write it like PT30S, PT5M, PT1H30M or P1D (days, hours, minutes, seconds; no years, months or weeks)"
-)]
-pub struct DurationError(pub String);
+pub enum DurationError {
+    #[error(
+        "`{0}` is not an ISO-8601 duration: write it like PT30S, PT5M, PT1H30M or P1D (days, hours, minutes, seconds; no years, months or weeks)"
+    )]
+    Malformed(String),
+    #[error("`{0}` is longer than 100 years; write a duration of at most P{MAX_DURATION_DAYS}D")]
+    TooLong(String),
+}
 
 impl IsoDuration {
     pub fn from_secs(secs: u64) -> Self {
@@ -45,7 +55,7 @@ impl FromStr for IsoDuration {
     type Err = DurationError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let refuse = || DurationError(text.to_string());
+        let refuse = || DurationError::Malformed(text.to_string());
         let rest = text.strip_prefix('P').ok_or_else(refuse)?;
         let (date_part, time_part) = match rest.split_once('T') {
             Some((date, time)) if !time.is_empty() => (date, Some(time)),
@@ -61,7 +71,12 @@ impl FromStr for IsoDuration {
             secs += parse_components(time, &[('H', 3_600.0), ('M', 60.0), ('S', 1.0)])
                 .ok_or_else(refuse)?;
         }
-        Ok(Self(Duration::from_secs_f64(secs)))
+        if secs > (MAX_DURATION_DAYS * 86_400) as f64 {
+            return Err(DurationError::TooLong(text.to_string()));
+        }
+        // Kept to the millisecond, the precision it is written back with, so a duration reads
+        // back from its own text unchanged.
+        Ok(Self(Duration::from_millis((secs * 1000.0).round() as u64)))
     }
 }
 
@@ -190,6 +205,40 @@ mod tests {
                 "{bad:?} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn refuses_durations_longer_than_a_hundred_years_without_panicking() {
+        assert_eq!(secs("P36500D"), 36_500.0 * 86_400.0);
+        for long in ["P36501D", "PT876001H", "P99999999999999999999D", "PT1e400S"] {
+            let error = long.parse::<IsoDuration>().unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    DurationError::TooLong(_) | DurationError::Malformed(_)
+                ),
+                "{long}"
+            );
+        }
+        let error = "P99999999999999999999D".parse::<IsoDuration>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`P99999999999999999999D` is longer than 100 years; write a duration of at most P36500D"
+        );
+    }
+
+    #[test]
+    fn reads_back_from_its_own_text() {
+        for text in ["PT0.0001S", "PT0.0005S", "P36499DT0.123456S", "PT1.9999S"] {
+            let duration: IsoDuration = text.parse().unwrap();
+            assert_eq!(
+                duration.to_string().parse::<IsoDuration>(),
+                Ok(duration),
+                "{text}"
+            );
+        }
+        assert_eq!(secs("PT0.0001S"), 0.0);
+        assert_eq!(secs("PT1.9999S"), 2.0);
     }
 
     #[test]

@@ -70,11 +70,18 @@ pub struct SyntaxError {
 pub fn parse_document(text: &str) -> Result<SourceDocument, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut builder, true) {
-        return Err(SyntaxError {
+    // Events are pulled one at a time: `Parser::load` recurses once per nesting level, which
+    // overflows the stack on deeply nested block lists (`- - - …`) before any limit applies.
+    loop {
+        let (event, marker) = parser.next_token().map_err(|error| SyntaxError {
             position: Position::from_marker(*error.marker()),
             message: format!("not valid YAML or JSON: {}", error.info()),
-        });
+        })?;
+        let end = event == Event::StreamEnd;
+        builder.on_event(event, marker);
+        if end || builder.error.is_some() {
+            break;
+        }
     }
     if let Some(error) = builder.error {
         return Err(error);
@@ -91,6 +98,24 @@ pub fn parse_document(text: &str) -> Result<SourceDocument, SyntaxError> {
                 "the file holds {n} YAML documents (separated by `---`); put each experiment in its own file"
             ),
         }),
+    }
+}
+
+/// How deep lists and mappings may nest, as in serde_json. Deeper documents are refused before
+/// they are built: later steps (the schema check, dropping the value) recurse per level and
+/// would overflow the stack, and no gameday file needs more than a dozen levels.
+pub const MAX_DEPTH: usize = 128;
+
+/// How many values aliases may copy into one document. Each alias copies its anchor's value,
+/// so a few lines of nested aliases can expand to billions of values ("billion laughs"); real
+/// files reuse a mapping or two.
+pub const MAX_ALIAS_VALUES: usize = 10_000;
+
+fn count_values(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(count_values).sum(),
+        Value::Object(entries) => entries.values().map(count_values).sum(),
+        _ => 0,
     }
 }
 
@@ -115,6 +140,8 @@ struct Builder {
     documents: Vec<SourceDocument>,
     current: Option<SourceDocument>,
     anchors: BTreeMap<usize, Value>,
+    /// Values copied in by aliases so far (see [`MAX_ALIAS_VALUES`]).
+    alias_values: usize,
     error: Option<SyntaxError>,
 }
 
@@ -144,6 +171,7 @@ impl Builder {
                 }
             }
             Event::SequenceStart(anchor, _) => {
+                self.check_depth(position)?;
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
                 self.stack.push(Frame::Sequence {
@@ -153,6 +181,7 @@ impl Builder {
                 });
             }
             Event::MappingStart(anchor, _) => {
+                self.check_depth(position)?;
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
                 self.stack.push(Frame::Mapping {
@@ -178,10 +207,20 @@ impl Builder {
                 self.scalar(text, style, anchor, tag, position)?
             }
             Event::Alias(anchor) => {
-                let value = self.anchors.get(&anchor).cloned().ok_or(SyntaxError {
+                let value = self.anchors.get(&anchor).ok_or(SyntaxError {
                     position,
                     message: "alias refers to an unknown anchor".to_string(),
                 })?;
+                self.alias_values += count_values(value);
+                if self.alias_values > MAX_ALIAS_VALUES {
+                    return Err(SyntaxError {
+                        position,
+                        message: format!(
+                            "aliases expand to more than {MAX_ALIAS_VALUES} values; write the repeated parts out instead of nesting aliases"
+                        ),
+                    });
+                }
+                let value = value.clone();
                 let pointer = self.next_pointer(position)?;
                 self.record_value(&pointer, position);
                 self.insert(value, position)?;
@@ -230,6 +269,18 @@ impl Builder {
         let pointer = self.next_pointer(position)?;
         self.record_value(&pointer, position);
         self.finish(value, anchor, position)
+    }
+
+    fn check_depth(&self, position: Position) -> Result<(), SyntaxError> {
+        if self.stack.len() < MAX_DEPTH {
+            return Ok(());
+        }
+        Err(SyntaxError {
+            position,
+            message: format!(
+                "lists and mappings nest deeper than {MAX_DEPTH} levels here; flatten the document"
+            ),
+        })
     }
 
     /// The pointer of the next value inserted into the innermost container.
@@ -418,6 +469,28 @@ mod tests {
                 .message
                 .contains("2 YAML documents")
         );
+        let deep = parse_document(&"- ".repeat(100_000)).unwrap_err();
+        assert!(deep.message.contains("deeper than 128"), "{}", deep.message);
+        assert_eq!(
+            deep.position,
+            Position {
+                line: 1,
+                column: 257
+            }
+        );
+        assert!(parse_document(&"- ".repeat(MAX_DEPTH)).is_ok());
+        let mut laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for level in 1..9 {
+            let items = vec![format!("*a{}", level - 1); 10].join(", ");
+            laughs.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let expanded = parse_document(&laughs).unwrap_err();
+        assert!(
+            expanded
+                .message
+                .contains("aliases expand to more than 10000 values")
+        );
+        assert_eq!(expanded.position.line, 4, "where the budget ran out");
         let broken = parse_document("a: [1, 2\n").unwrap_err();
         assert!(
             broken.message.starts_with("not valid YAML or JSON"),

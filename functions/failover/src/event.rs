@@ -22,9 +22,11 @@ pub enum EventError {
         "the event is neither an EventBridge \"{ALARM_STATE_CHANGE}\" event nor an SNS alarm notification; route only CloudWatch alarm events to this function"
     )]
     Unrecognised,
-    #[error("the {shape} event is malformed: {message}")]
+    #[error("the {shape} event is malformed: {field}: {message}")]
     Malformed {
         shape: &'static str,
+        /// Where, as `detail.state.value`; `(event)` for the whole event.
+        field: String,
         message: String,
     },
 }
@@ -43,11 +45,19 @@ pub fn alarm_events(payload: &Value) -> Result<Vec<AlarmEvent>, EventError> {
     Err(EventError::Unrecognised)
 }
 
-fn malformed(shape: &'static str) -> impl Fn(serde_json::Error) -> EventError {
-    move |error| EventError::Malformed {
-        shape,
-        message: error.to_string(),
-    }
+/// Reads `payload` as `T`; an error names the field (serde_json's own errors do not).
+fn read<T: serde::de::DeserializeOwned>(
+    shape: &'static str,
+    payload: &Value,
+) -> Result<T, EventError> {
+    serde_path_to_error::deserialize(payload).map_err(|error| {
+        let path = error.path().to_string();
+        EventError::Malformed {
+            shape,
+            field: if path == "." { "(event)".into() } else { path },
+            message: error.into_inner().to_string(),
+        }
+    })
 }
 
 fn state_name(value: &CloudWatchAlarmStateValue) -> &'static str {
@@ -59,11 +69,11 @@ fn state_name(value: &CloudWatchAlarmStateValue) -> &'static str {
 }
 
 fn eventbridge(payload: &Value) -> Result<AlarmEvent, EventError> {
-    let event: EventBridgeEvent<CloudWatchAlarmData<Value, Value>> =
-        serde_json::from_value(payload.clone()).map_err(malformed("EventBridge"))?;
+    let event: EventBridgeEvent<CloudWatchAlarmData<Value, Value>> = read("EventBridge", payload)?;
     if event.detail_type != ALARM_STATE_CHANGE {
         return Err(EventError::Malformed {
             shape: "EventBridge",
+            field: "detail-type".into(),
             message: format!(
                 "detail-type is `{}`, expected `{ALARM_STATE_CHANGE}`",
                 event.detail_type
@@ -85,8 +95,7 @@ fn eventbridge(payload: &Value) -> Result<AlarmEvent, EventError> {
 }
 
 fn alarm_action(payload: &Value) -> Result<AlarmEvent, EventError> {
-    let event: CloudWatchAlarm<Value, Value> =
-        serde_json::from_value(payload.clone()).map_err(malformed("alarm action"))?;
+    let event: CloudWatchAlarm<Value, Value> = read("alarm action", payload)?;
     let state = event.alarm_data.state.as_ref();
     Ok(AlarmEvent {
         alarm_name: event.alarm_data.alarm_name.clone(),
@@ -99,16 +108,17 @@ fn alarm_action(payload: &Value) -> Result<AlarmEvent, EventError> {
 }
 
 fn sns(payload: &Value) -> Result<Vec<AlarmEvent>, EventError> {
-    let event: SnsEventObj<CloudWatchAlarmPayload> =
-        serde_json::from_value(payload.clone()).map_err(malformed("SNS"))?;
+    let event: SnsEventObj<CloudWatchAlarmPayload> = read("SNS", payload)?;
     event
         .records
         .iter()
-        .map(|record| {
+        .enumerate()
+        .map(|(index, record)| {
             let alarm = &record.sns.message;
             let alarm_at = parse_alarm_time(&alarm.state_change_time).ok_or_else(|| {
                 EventError::Malformed {
                     shape: "SNS",
+                    field: format!("Records[{index}].Sns.Message.StateChangeTime"),
                     message: format!(
                         "StateChangeTime `{}` is not a time like 2026-03-03T10:00:00.000+0000",
                         alarm.state_change_time
@@ -227,6 +237,12 @@ mod tests {
             alarm_events(&serde_json::json!({"hello": 1})).unwrap_err(),
             EventError::Unrecognised
         );
+        let mut wrong_type = payload.clone();
+        wrong_type["detail"]["state"]["value"] = 5.into();
+        match alarm_events(&wrong_type).unwrap_err() {
+            EventError::Malformed { field, .. } => assert_eq!(field, "detail.state.value"),
+            other => panic!("{other}"),
+        }
         payload["detail-type"] = "EC2 Instance State-change Notification".into();
         assert!(matches!(
             alarm_events(&payload).unwrap_err(),

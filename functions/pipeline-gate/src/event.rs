@@ -31,7 +31,9 @@ impl Job {
             .get("id")
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| GateError::NotAJob("`CodePipeline.job.id` is missing".into()))?;
+            .ok_or_else(|| {
+                GateError::NotAJob("`CodePipeline.job.id` is missing, empty or not text".into())
+            })?;
         let data = &job["data"];
         let text = |value: &Value| value.as_str().map(String::from);
         Ok(Self {
@@ -106,9 +108,9 @@ pub fn parse_user_parameters(text: Option<&str>) -> Result<GateParameters, GateE
                 "the action has no UserParameters; set the action's UserParameters to {EXAMPLES}"
             ))
         })?;
-    let raw: RawParameters = serde_json::from_str(text).map_err(|e| {
+    let raw: RawParameters = read_json(text).map_err(|(field, e)| {
         invalid(format!(
-            "UserParameters is not valid: {e}; set it to JSON like {EXAMPLES}"
+            "UserParameters{field} is not valid: {e}; set it to JSON like {EXAMPLES}"
         ))
     })?;
     if let Some(margin) = raw.baseline_margin_percent
@@ -162,6 +164,23 @@ pub fn parse_user_parameters(text: Option<&str>) -> Result<GateParameters, GateE
     Ok(GateParameters {
         gated,
         baseline_margin_percent: raw.baseline_margin_percent,
+    })
+}
+
+/// Reads JSON `text` as `T`; an error comes with the field it is in (`.experiments[1]`, or
+/// nothing for the whole text), which serde_json's own errors do not name.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, (String, serde_json::Error)> {
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." {
+            String::new()
+        } else {
+            format!(".{path}")
+        };
+        (field, error.into_inner())
     })
 }
 
@@ -234,6 +253,10 @@ mod tests {
         );
         assert!(error("experiment: api").contains("UserParameters is not valid"));
         assert!(error(r#"{"experimnt": "api"}"#).contains("unknown field `experimnt`"));
+        assert!(
+            error(r#"{"service": "s", "experiments": ["a", 5]}"#)
+                .contains("UserParameters.experiments[1] is not valid: invalid type: integer `5`")
+        );
         assert!(
             error(r#"{"experiment": "Api Test"}"#).contains("UserParameters.experiment `Api Test`")
         );

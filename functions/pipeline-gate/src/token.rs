@@ -45,9 +45,9 @@ impl ContinuationToken {
     }
 
     pub fn decode(text: &str) -> Result<Self, GateError> {
-        serde_json::from_str(text).map_err(|e| {
+        crate::event::read_json(text).map_err(|(field, e)| {
             GateError::Configuration(format!(
-                "the continuation token is not one this gate wrote ({e}); retry the stage so the gate starts afresh"
+                "the continuation token is not one this gate wrote (continuationToken{field}: {e}); retry the stage so the gate starts afresh"
             ))
         })
     }
