@@ -46,23 +46,30 @@ fn asl_loader() {
             }
             Err(error) => {
                 prop_assert!(!error.problems.is_empty(), "a refusal without a problem");
-                let places: Vec<(&str, &str)> = error
-                    .problems
-                    .iter()
-                    .map(|p| p.split_once(": ").unwrap_or((p, "")))
-                    .collect();
-                for (problem, (place, what)) in error.problems.iter().zip(&places) {
+                // "PLACE: WHAT", where a key in PLACE may itself hold ": ": any ": " may end it.
+                let splits = |problem: &str| -> Vec<(usize, usize)> {
+                    problem
+                        .match_indices(": ")
+                        .map(|(at, _)| (at, at + 2))
+                        .collect()
+                };
+                for problem in &error.problems {
                     prop_assert!(
-                        !place.trim().is_empty() && !what.trim().is_empty(),
+                        splits(problem).iter().any(|&(end, start)| {
+                            !problem[..end].trim().is_empty() && !problem[start..].trim().is_empty()
+                        }),
                         "unclear: {}",
                         problem
                     );
                 }
                 if let Some(change) = must_name(&input.changes) {
                     prop_assert!(
-                        places
+                        error
+                            .problems
                             .iter()
-                            .any(|(place, what)| names_change(place, what, change)),
+                            .any(|problem| splits(problem).iter().any(|&(end, start)| {
+                                names_change(&problem[..end], &problem[start..], change)
+                            })),
                         "no problem names the changed field {:?}: {:#?}",
                         change,
                         error.problems

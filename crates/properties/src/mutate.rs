@@ -213,6 +213,16 @@ pub fn mutated(seed: Value) -> impl Strategy<Value = Mutated> {
                 changes.push(change);
             }
         }
+        // Judged against the seed, not the step before: a key removed and then put back with
+        // a value of its old type has not changed shape.
+        for change in &mut changes {
+            if let (Some(before), Some(now)) = (
+                seed.pointer(&change.pointer),
+                value.pointer(&change.pointer),
+            ) {
+                change.reshaped &= reshapes(before, now);
+            }
+        }
         Mutated { value, changes }
     })
 }

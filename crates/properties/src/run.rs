@@ -144,10 +144,11 @@ pub fn lambda_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PayloadErr
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         PayloadError {
-            field: if path == "." {
-                "(document)".into()
-            } else {
-                path
+            field: match path.as_str() {
+                "." => "(document)".into(),
+                // An empty key: shown the way the loaders show it.
+                "" => "[\"\"]".into(),
+                _ => path,
             },
             message: error.inner().to_string(),
         }
