@@ -5,12 +5,23 @@
 # takes effect but whose answer is lost), each case in a freshly seeded sandbox, and every
 # invariant is checked (tests/fault_matrix.rs, GAMEDAY_FAULT_MATRIX=full).
 #
-#   bash benches/fault-matrix/run.sh
+#   bash benches/fault-matrix/run.sh           # every call (GAMEDAY_FAULT_MATRIX=full)
+#   bash benches/fault-matrix/run.sh --quick   # CI's subset of the calls
 #
 # Prints only a Markdown section (`## Reliability: fault matrix`) on stdout; the build, the
 # per-case progress and the matrices themselves go to stderr. Exits 1 if any invariant broke.
 source "$(dirname "$0")/../../scripts/env.sh"
 cd "$ROOT"
+
+MATRIX=full
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) MATRIX=ci ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "fault-matrix bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
 ensure_rust
 ensure_python
 
@@ -26,10 +37,10 @@ fi
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-say "running the full fault matrix (every call, both fault kinds)" >&2
+say "running the fault matrix ($MATRIX)" >&2
 started=$(date +%s)
 status=0
-(cd tests && GAMEDAY_FAULT_MATRIX=full "$binary" --nocapture --test-threads 2) >"$log" || status=$?
+(cd tests && GAMEDAY_FAULT_MATRIX="$MATRIX" "$binary" --nocapture --test-threads 2) >"$log" || status=$?
 wall=$(( $(date +%s) - started ))
 cat "$log" >&2
 
@@ -45,7 +56,7 @@ echo "## Reliability: fault matrix"
 echo
 echo "Date: $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory"
-echo "Command: bash benches/fault-matrix/run.sh (GAMEDAY_FAULT_MATRIX=full cargo test -p gameday-e2e --test fault_matrix)"
+echo "Command: bash benches/fault-matrix/run.sh$([ "$MATRIX" = full ] || echo " --quick") (GAMEDAY_FAULT_MATRIX=$MATRIX: cargo test -p gameday-e2e --test fault_matrix)"
 echo "Sandbox: moto $(grep -m1 'MOTO_VERSION' crates/sandbox/src/lib.rs | sed 's/.*"\(.*\)".*/\1/') on 127.0.0.1; SDK retries off, so one failed request is one failed operation"
 echo
 echo "| scenario | AWS calls in a clean run | cases (calls failed x 2 kinds) | outcomes | invariant failures |"

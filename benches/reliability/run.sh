@@ -4,6 +4,7 @@
 #
 #   bash benches/reliability/run.sh              # 100000 cases per target, debug build
 #   bash benches/reliability/run.sh --cases N
+#   bash benches/reliability/run.sh --quick      # 10000 cases per target
 #
 # Prints only its Markdown section on stdout (`## Reliability: property tests`: date, machine,
 # command, one row per target: cases, panics, accepted, rejected, seconds); progress and the
@@ -16,7 +17,8 @@ CASES=100000
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --quick) CASES=10000 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "reliability bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
