@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script that runs every benchmark and writes BENCHMARKS.md (not a test; CI does not
 # run it). Runs each benches/NAME/run.sh in this order, skipping (with a note) those that do
-# not exist: failover engine cost lambda-start chaostoolkit reliability fault-matrix. Each one
+# not exist: build failover engine cost lambda-start chaostoolkit reliability fault-matrix. Each one
 # prints a Markdown section on stdout and its progress on stderr; BENCHMARKS.md is a header
 # (date, machine, toolchain, moto, the command) followed by the sections in order.
 #
@@ -16,7 +16,7 @@
 source "$(dirname "$0")/../scripts/env.sh"
 cd "$ROOT"
 
-ORDER=(failover engine cost lambda-start chaostoolkit reliability fault-matrix)
+ORDER=(build failover engine cost lambda-start chaostoolkit reliability fault-matrix)
 ONLY=()
 PASS=()
 OUT="BENCHMARKS.md"

@@ -68,3 +68,41 @@ ensure_chromium() {
     exit 2
   fi
 }
+
+# The pinned AWS SAM CLI (scripts/requirements-sam.txt) in its own virtualenv, put on PATH.
+ensure_sam() {
+  local venv
+  venv="$(tool_venv sam "$ROOT/scripts/requirements-sam.txt")"
+  export PATH="$venv/bin:$PATH"
+}
+
+# `sam build` of infra/template.yaml as a user runs it (full release profile: fat LTO, one codegen
+# unit), for x86_64, the host: every function shares the one bootstrap of crates/bootstrap, so
+# SAM must build once. The cargo target directory is the cached one, so only changed crates
+# rebuild. Needs ensure_cargo_lambda and ensure_sam first.
+sam_build() {
+  local log="$CARGO_TARGET_DIR/sam-build.log" build_dir="$CARGO_TARGET_DIR/sam-build"
+  (cd "$ROOT/infra" && SAM_CLI_TELEMETRY=0 CARGO_LAMBDA_COMPILER=cargo nice -n 10 sam build \
+    --template-file template.yaml --build-dir "$build_dir" \
+    --parameter-overrides Architecture=x86_64) 2>&1 | tee "$log"
+  local builds functions
+  builds=$(grep -c '^Building codeuri:' "$log" || true)
+  functions=$(grep -c "Type: AWS::Serverless::Function" "$ROOT/infra/template.yaml")
+  echo "sam build: $builds build(s) for $functions functions"
+  if [ "$builds" != 1 ]; then
+    echo "gameday: sam build ran $builds builds; every function must share the one bootstrap (same CodeUri and Metadata)" >&2
+    return 1
+  fi
+  python3 - "$build_dir/PrepareFunction/bootstrap" <<'PY'
+import io, os, sys, zipfile
+path = sys.argv[1]
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    archive.write(path, "bootstrap")
+mib = lambda n: f"{n / 1048576:.1f} MiB"
+print(f"bootstrap: {mib(os.path.getsize(path))} unzipped, {mib(len(buffer.getvalue()))} zipped ({path})")
+PY
+}
+
+# The bootstrap `sam_build` made (every function's copy is the same file).
+SAM_BOOTSTRAP="$CARGO_TARGET_DIR/sam-build/PrepareFunction/bootstrap"

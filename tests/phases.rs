@@ -327,6 +327,45 @@ async fn a_stop_alarm_in_alarm_refuses_the_run_before_anything_is_injected() {
     assert_eq!(messages[0].message["verdict"], "ABORTED");
 }
 
+/// The kill switch fails closed in prepare: a parameter that does not exist, or a value other
+/// than `off`, refuses the run before anything is selected or touched.
+#[tokio::test]
+async fn prepare_refuses_while_the_kill_switch_is_missing_or_not_off() {
+    let w = world().await;
+    let before = w.states().await;
+    for (value, run_id, expected) in [
+        (None, "run-switch-missing", "does not exist"),
+        (Some("yes"), "run-switch-yes", "its value is `yes`"),
+    ] {
+        let parameter = format!("/gameday/{run_id}");
+        if let Some(value) = value {
+            w.ports
+                .parameters()
+                .put_parameter(&parameter, value)
+                .await
+                .unwrap();
+        }
+        let config = PhaseConfig {
+            kill_switch_parameter: parameter,
+            ..w.config.clone()
+        };
+        let result = prepare::handle(&w.ports, &config, input(api_experiment(), run_id)).await;
+        let message = match &result {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("{run_id}: prepare started a run"),
+        };
+        assert_eq!(asl_name(result), "Gameday.KillSwitchEngaged", "{run_id}");
+        assert!(message.contains(expected), "{run_id}: {message}");
+        let record = w.record(run_id).await;
+        assert_eq!(record.status, RunStatus::Aborted, "{run_id}");
+        assert!(
+            record.targets.is_empty() && record.undo.is_empty(),
+            "{run_id}"
+        );
+    }
+    assert_eq!(w.states().await, before, "no instance was touched");
+}
+
 #[tokio::test]
 async fn the_kill_switch_stops_observation_and_the_run_rolls_back() {
     let w = world().await;

@@ -330,8 +330,9 @@ fn a_role_granting_more_or_less_than_iam_actions_is_reported() {
     ));
 }
 
-/// A copy of the real template with one function's role shared, one action too many, and a
-/// misspelt environment variable: each is reported.
+/// A copy of the real template with one function's role shared, one action too many, a
+/// misspelt environment variable, a function built from its own binary and a handler name the
+/// bootstrap does not know: each is reported.
 #[test]
 fn the_function_checks_catch_a_broken_copy_of_the_template() {
     let root = repo_root();
@@ -348,12 +349,14 @@ fn the_function_checks_catch_a_broken_copy_of_the_template() {
         .replace(
             "          TOPIC_ARN: { Ref: NotificationTopic }\n          KILL_SWITCH_PARAMETER: { Ref: KillSwitchParameterName }\n  InjectRole:",
             "          TOPIC_ARN: { Ref: NotificationTopic }\n          KILLSWITCH_PARAMETER: { Ref: KillSwitchParameterName }\n  InjectRole:",
-        );
+        )
+        .replacen("Binary: bootstrap", "Binary: prepare", 1)
+        .replace("GAMEDAY_HANDLER: validate", "GAMEDAY_HANDLER: Validate");
     assert_ne!(broken, text);
     let template = Template::parse(&broken).unwrap();
     let package = |dir: &str, actions: &[&str]| FunctionPackage {
         dir: dir.to_string(),
-        binary: dir.to_string(),
+        name: dir.to_string(),
         iam_actions: actions.iter().map(|a| a.to_string()).collect(),
         uses_phases: true,
     };
@@ -373,8 +376,22 @@ fn the_function_checks_catch_a_broken_copy_of_the_template() {
         &real("observe"),
         &mut roles,
     ));
+    problems.extend(check_function(
+        &template,
+        &root,
+        &real("validate"),
+        &mut roles,
+    ));
     let all = problems.join("\n");
     assert!(all.contains("grants `dynamodb:Scan`"), "{all}");
+    assert!(
+        all.contains("Metadata.BuildProperties.Binary is Some(\"prepare\"); set it to bootstrap"),
+        "{all}"
+    );
+    assert!(
+        all.contains("functions/validate: expected one AWS::Serverless::Function with GAMEDAY_HANDLER: validate, found 0"),
+        "{all}"
+    );
     assert!(
         all.contains("role PrepareRole is also the role of"),
         "{all}"
@@ -383,7 +400,7 @@ fn the_function_checks_catch_a_broken_copy_of_the_template() {
     // A function the template does not deploy.
     let missing = check_function(&template, &root, &package("chaos-monkey", &[]), &mut roles);
     assert!(
-        missing[0].contains("CodeUri ../functions/chaos-monkey, found 0"),
+        missing[0].contains("GAMEDAY_HANDLER: chaos-monkey, found 0"),
         "{missing:?}"
     );
 }

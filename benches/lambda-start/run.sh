@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): each gameday Lambda function from process start to its first request
+# Benchmark (not a test): each gameday Lambda handler from process start to its first request
 # for work (GET .../runtime/invocation/next) from a local Runtime API on 127.0.0.1, and its peak
 # memory, side by side with a Python/boto3 peer of the same function (benches/peers/) started
 # the way AWS starts a Python function (`python -m awslambdaric MODULE.handler`).
@@ -9,14 +9,15 @@
 #   --runs N     measured starts per binary (default 20), interleaved across the binaries
 #   --quick      5 runs (what `benches/run.sh --quick` passes)
 #   --warmup N   uncounted starts per binary first (default 1; writes the peers' bytecode cache)
-#   --debug      also bench the debug builds (`cargo build -p FUNCTION --bins`)
-#   --rebuild    run CI's release build first even if its zips are there
+#   --debug      also bench the debug build (`cargo build -p gameday-bootstrap`)
+#   --rebuild    run `sam build` first even if its bootstrap is there
 #
-# The release binaries are CI's: `cargo lambda build --release --output-format zip` with thin
-# LTO and 16 codegen units (scripts/test.sh), $CARGO_TARGET_DIR/lambda/NAME/bootstrap.zip; they
-# are built with that same command when absent. Prints one Markdown section on stdout; progress
-# goes to stderr. Installs the pinned awslambdaric and boto3 (benches/peers/requirements.txt) in
-# a virtualenv under $GAMEDAY_TOOLS_DIR.
+# The release binary is the one bootstrap every function deploys, as `sam build` makes it (full
+# release profile: fat LTO, one codegen unit; scripts/env.sh sam_build, as scripts/test.sh runs
+# it), started once per function with that function's GAMEDAY_HANDLER, as the template sets it.
+# It is built with that same command when absent. Prints one Markdown section on stdout;
+# progress goes to stderr. Installs the pinned awslambdaric and boto3
+# (benches/peers/requirements.txt) in a virtualenv under $GAMEDAY_TOOLS_DIR.
 source "$(dirname "$0")/../../scripts/env.sh"
 cd "$ROOT"
 
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift ;;
     --debug) DEBUG=1 ;;
     --rebuild) REBUILD=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "benches/lambda-start/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -53,32 +54,21 @@ CARGO_TARGET_DIR="$CACHE/bench-target" nice -n 19 cargo build --quiet --release 
   --manifest-path benches/lambda-start/Cargo.toml >&2
 BENCH="$CACHE/bench-target/release/lambda-start-bench"
 
-zip_of() { echo "$CARGO_TARGET_DIR/lambda/$1/bootstrap.zip"; }
-missing=()
-for f in "${FUNCTIONS[@]}"; do
-  if [ "$REBUILD" = 1 ] || [ ! -f "$(zip_of "$f")" ]; then missing+=(-p "$f"); fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ "$REBUILD" = 1 ] || [ ! -f "$SAM_BOOTSTRAP" ]; then
   ensure_cargo_lambda
-  say "CI's release build: cargo lambda build --release ${missing[*]} (thin LTO; minutes)" >&2
-  CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    nice -n 19 cargo lambda build --release --compiler cargo --output-format zip --quiet "${missing[@]}" >&2
+  ensure_sam >&2
+  say "the release bootstrap: sam build (fat LTO; minutes, tens of them when cold)" >&2
+  sam_build >&2
 fi
 args=(--runs "$RUNS" --warmup "$WARMUP" --compare release,python --build release)
-for f in "${FUNCTIONS[@]}"; do
-  mkdir -p "$WORK/release/$f"
-  unzip -o -q "$(zip_of "$f")" bootstrap -d "$WORK/release/$f"
-  args+=("$f=$WORK/release/$f/bootstrap")
-done
-ZIPS_BUILT="$(stat -c %y "$(zip_of prepare)" | cut -c1-16) UTC"
+for f in "${FUNCTIONS[@]}"; do args+=("$f=$SAM_BOOTSTRAP"); done
+BOOTSTRAP_BUILT="$(stat -c %y "$SAM_BOOTSTRAP" | cut -c1-16) UTC"
 
 if [ "$DEBUG" = 1 ]; then
-  say "building the function binaries (debug)" >&2
-  packages=()
-  for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
-  nice -n 19 cargo build --quiet "${packages[@]}" --bins >&2
+  say "building the bootstrap (debug)" >&2
+  nice -n 19 cargo build --quiet -p gameday-bootstrap >&2
   args+=(--build debug)
-  for f in "${FUNCTIONS[@]}"; do args+=("$f=$CARGO_TARGET_DIR/debug/$f"); done
+  for f in "${FUNCTIONS[@]}"; do args+=("$f=$CARGO_TARGET_DIR/debug/bootstrap"); done
 fi
 
 # Each peer's launcher execs Python in place, as the bootstrap of AWS's Python runtime does, so
@@ -113,7 +103,7 @@ cat <<EOF
 - Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end
 - Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates functions benches || echo ' (with uncommitted changes)')
 - Command: \`$command\`
-- gameday: $(rustc --version); **release** = CI's build, \`cargo lambda build --release --output-format zip\` with thin LTO and 16 codegen units (scripts/test.sh), the zips of $ZIPS_BUILT
+- gameday: $(rustc --version); **release** = the one bootstrap of every function, as \`sam build\` makes it (fat LTO, one codegen unit; scripts/test.sh), built $BOOTSTRAP_BUILT, started with each function's \`GAMEDAY_HANDLER\`
 - Python peers: $peer_versions; \`python -m awslambdaric MODULE.handler\` from benches/peers/, each creating at import the boto3 clients of the services its function's Rust version creates at init (one client per service)
 
 Start = spawn to the first \`GET /2018-06-01/runtime/invocation/next\` on a Runtime API the bench serves on 127.0.0.1; peak RSS = \`VmHWM\` of the process at that moment. Every AWS endpoint points at a closed loopback port and no event is served. $RUNS runs per binary, interleaved (one start of each binary per round) after $WARMUP uncounted start(s) each; p95 is the nearest rank.

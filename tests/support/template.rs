@@ -40,6 +40,11 @@ const OWN_LOG_ACTIONS: [&str; 2] = ["logs:CreateLogStream", "logs:PutLogEvents"]
 /// Read by tracing-subscriber's `EnvFilter`, not by name in gameday's code.
 const RUNTIME_VARIABLES: &[&str] = &["RUST_LOG"];
 
+/// Every function runs the one binary of crates/bootstrap; this variable picks its handler.
+pub const HANDLER_VARIABLE: &str = "GAMEDAY_HANDLER";
+const BOOTSTRAP_CODE_URI: &str = "../crates/bootstrap";
+const BOOTSTRAP_BINARY: &str = "bootstrap";
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -183,9 +188,10 @@ pub fn short_form_tags(text: &str) -> Vec<String> {
 /// A function package of the workspace, as `cargo metadata` reads its Cargo.toml.
 #[derive(Debug, Clone)]
 pub struct FunctionPackage {
-    /// The directory under `functions/`.
+    /// The directory under `functions/`, which is also the function's `GAMEDAY_HANDLER`.
     pub dir: String,
-    pub binary: String,
+    /// The package name, which the bootstrap crate depends on.
+    pub name: String,
     pub iam_actions: BTreeSet<String>,
     /// Whether it depends on gameday-phases, whose configuration it then reads too.
     pub uses_phases: bool,
@@ -247,12 +253,12 @@ pub fn function_packages(root: &Path) -> Result<Vec<FunctionPackage>, Vec<String
             })
             .filter_map(|t| t["name"].as_str())
             .collect();
-        let [binary] = binaries.as_slice() else {
+        if !binaries.is_empty() {
             problems.push(format!(
-                "functions/{dir}: expected one binary, found {binaries:?}"
+                "functions/{dir}: has the binaries {binaries:?}; a function is a library, wired to Lambda by crates/bootstrap"
             ));
             continue;
-        };
+        }
         let Some(actions) = package["metadata"]["gameday"]["iam-actions"].as_array() else {
             problems.push(format!(
                 "functions/{dir}/Cargo.toml: no [package.metadata.gameday] iam-actions; list the IAM actions the function calls"
@@ -260,8 +266,8 @@ pub fn function_packages(root: &Path) -> Result<Vec<FunctionPackage>, Vec<String
             continue;
         };
         found.push(FunctionPackage {
+            name: package["name"].as_str().unwrap_or_default().to_string(),
             dir,
-            binary: binary.to_string(),
             iam_actions: actions
                 .iter()
                 .filter_map(|a| a.as_str().map(String::from))
@@ -273,11 +279,53 @@ pub fn function_packages(root: &Path) -> Result<Vec<FunctionPackage>, Vec<String
                 .any(|d| d["name"] == "gameday-phases"),
         });
     }
+    problems.extend(check_bootstrap(root, &packages, &found));
     if problems.is_empty() {
         Ok(found)
     } else {
         Err(problems)
     }
+}
+
+/// The bootstrap serves every function: it depends on each function's package and knows its
+/// `GAMEDAY_HANDLER` name.
+fn check_bootstrap(root: &Path, packages: &[Value], functions: &[FunctionPackage]) -> Vec<String> {
+    let manifest = root
+        .join(BOOTSTRAP_CODE_URI.trim_start_matches("../"))
+        .join("Cargo.toml");
+    let Some(bootstrap) = packages
+        .iter()
+        .find(|p| p["manifest_path"].as_str().map(Path::new) == Some(manifest.as_path()))
+    else {
+        return vec![format!(
+            "{} is not a workspace package; the functions have no binary",
+            manifest.display()
+        )];
+    };
+    let dependencies: BTreeSet<&str> = bootstrap["dependencies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    let mut sources = String::new();
+    read_rust_sources(&manifest.with_file_name("src"), &mut sources);
+    let mut problems = Vec::new();
+    for function in functions {
+        if !dependencies.contains(function.name.as_str()) {
+            problems.push(format!(
+                "crates/bootstrap does not depend on `{}`; add it, or functions/{} cannot run",
+                function.name, function.dir
+            ));
+        }
+        if !sources.contains(&format!("\"{}\"", function.dir)) {
+            problems.push(format!(
+                "crates/bootstrap has no handler named \"{}\"; add it to its Handler",
+                function.dir
+            ));
+        }
+    }
+    problems
 }
 
 /// Missing and extra actions of a role against the function's declared ones.
@@ -317,20 +365,17 @@ pub fn check_function(
     roles: &mut BTreeMap<String, String>,
 ) -> Vec<String> {
     let dir = &package.dir;
-    let code_uri = format!("../functions/{dir}");
     let matching: Vec<(&str, &Yaml)> = template
         .of_type("AWS::Serverless::Function")
         .into_iter()
         .filter(|(_, f)| {
-            f["Properties"]["CodeUri"]
-                .as_str()
-                .map(|u| u.trim_end_matches('/'))
-                == Some(code_uri.as_str())
+            template.function_environment(f).get(HANDLER_VARIABLE)
+                == Some(&Yaml::String(dir.clone()))
         })
         .collect();
     let [(id, function)] = matching.as_slice() else {
         return vec![format!(
-            "functions/{dir}: expected one AWS::Serverless::Function with CodeUri {code_uri}, found {}",
+            "functions/{dir}: expected one AWS::Serverless::Function with {HANDLER_VARIABLE}: {dir}, found {}",
             matching.len()
         )];
     };
@@ -349,7 +394,15 @@ pub fn check_function(
     expect(
         "Metadata.BuildProperties.Binary",
         function["Metadata"]["BuildProperties"]["Binary"].as_str(),
-        &package.binary,
+        BOOTSTRAP_BINARY,
+    );
+    expect(
+        "CodeUri",
+        template
+            .function_property(function, "CodeUri")
+            .as_str()
+            .map(|u| u.trim_end_matches('/')),
+        BOOTSTRAP_CODE_URI,
     );
     expect(
         "Runtime",
@@ -482,7 +535,10 @@ fn check_environment(
     package: &FunctionPackage,
 ) -> Vec<String> {
     let mut sources = String::new();
-    let mut dirs = vec![root.join("functions").join(&package.dir).join("src")];
+    let mut dirs = vec![
+        root.join("functions").join(&package.dir).join("src"),
+        root.join("crates/bootstrap/src"),
+    ];
     if package.uses_phases {
         dirs.push(root.join("crates/phases/src"));
     }

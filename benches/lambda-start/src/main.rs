@@ -216,6 +216,9 @@ fn start_once(options: &Options, function: &Function) -> Result<Start, String> {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
         .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        // The template sets it on every function: it picks the handler of gameday's one
+        // bootstrap; the Python peers ignore it.
+        .env("GAMEDAY_HANDLER", name)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))

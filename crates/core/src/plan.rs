@@ -517,13 +517,20 @@ mod tests {
         assert!(plan.blockers[1].contains("INSUFFICIENT_DATA"));
         assert_eq!(plan.blocked_window.as_deref(), Some("friday-deploy-freeze"));
         let missing = build_plan(&experiment(), &facts(None, None, "2026-11-24T18:00:00Z"));
+        // A missing kill switch fails closed, as a missing stop alarm does.
+        assert!(missing.kill_switch.engaged);
         assert!(
             missing
                 .blockers
                 .iter()
-                .any(|b| b.contains("does not exist"))
+                .any(|b| b.contains("kill switch") && b.contains("does not exist"))
         );
-        assert!(!missing.kill_switch.engaged);
+        assert!(
+            missing
+                .blockers
+                .iter()
+                .any(|b| b.contains("stop condition") && b.contains("does not exist"))
+        );
     }
 
     #[test]

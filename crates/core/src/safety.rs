@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-/// The global kill switch, an SSM parameter; engaged when its value is `on`, `true`, `1` or
-/// `engaged` (any case). A missing parameter is not engaged.
+/// The global kill switch, an SSM parameter. It fails closed: only the value `off` (any case)
+/// lets a run start or go on. A missing parameter, or any other value (`on`, `yes`, a typo),
+/// stops runs, because a switch that cannot be read as off may be meant as on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KillSwitch {
@@ -12,23 +13,27 @@ pub struct KillSwitch {
 }
 
 impl KillSwitch {
+    /// Whether it stops runs: anything but `off`.
     pub fn is_engaged(&self) -> bool {
-        self.value.as_deref().is_some_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "on" | "true" | "1" | "engaged"
-            )
-        })
+        !self
+            .value
+            .as_deref()
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("off"))
     }
 
     /// Why the kill switch stops a run, if it does.
     pub fn problem(&self) -> Option<String> {
-        self.is_engaged().then(|| {
-            format!(
-                "the kill switch {} is engaged ({})",
-                self.parameter,
-                self.value.as_deref().unwrap_or_default()
-            )
+        if !self.is_engaged() {
+            return None;
+        }
+        let parameter = &self.parameter;
+        Some(match self.value.as_deref() {
+            None => format!(
+                "the kill switch {parameter} does not exist, so runs are refused; create it with the value off (aws ssm put-parameter --name {parameter} --type String --value off)"
+            ),
+            Some(value) => format!(
+                "the kill switch {parameter} is engaged (its value is `{value}`; only `off` lets runs go on)"
+            ),
         })
     }
 }
@@ -57,12 +62,28 @@ mod tests {
             parameter: "/k".into(),
             value: value.map(String::from),
         };
-        for engaged in ["on", "TRUE", " 1 ", "Engaged"] {
-            assert!(switch(Some(engaged)).is_engaged(), "{engaged}");
+        for engaged in [
+            "on", "TRUE", " 1 ", "Engaged", "yes", "false", "0", "", "of",
+        ] {
+            let problem = switch(Some(engaged)).problem().expect(engaged);
+            assert!(problem.contains("is engaged"), "{problem}");
         }
-        for off in [None, Some("off"), Some("false"), Some("")] {
-            assert!(switch(off).problem().is_none(), "{off:?}");
+        for off in ["off", "OFF", " Off\n"] {
+            assert!(!switch(Some(off)).is_engaged(), "{off:?}");
+            assert_eq!(switch(Some(off)).problem(), None, "{off:?}");
         }
+    }
+
+    #[test]
+    fn a_missing_kill_switch_refuses_and_says_how_to_create_it() {
+        let problem = KillSwitch {
+            parameter: "/gameday/kill-switch".into(),
+            value: None,
+        }
+        .problem()
+        .expect("a missing switch fails closed");
+        assert!(problem.contains("does not exist"), "{problem}");
+        assert!(problem.contains("--value off"), "{problem}");
     }
 
     #[test]

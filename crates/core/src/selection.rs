@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::spec::{InstanceSelector, OPT_IN_TAG_KEY, OPT_IN_TAG_VALUE, Target};
 
-/// `ALL`, `COUNT(n)` or `PERCENT(p)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// `ALL`, `COUNT(n)` or `PERCENT(p)`; written out (JSON included) as it is in experiment files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SelectionMode {
     All,
     Count(u32),
@@ -28,11 +28,16 @@ impl FromStr for SelectionMode {
         if text == "ALL" {
             Ok(SelectionMode::All)
         } else if let Some(n) = inner("COUNT(") {
-            n.parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(SelectionMode::Count)
-                .ok_or_else(refuse)
+            match n.parse::<u32>() {
+                Ok(0) => Err(refuse()),
+                Ok(n) => Ok(SelectionMode::Count(n)),
+                // Digits only, but too many of them: say so rather than "not a selection".
+                Err(_) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+                    "`{text}` is more instances than gameday counts (at most {})",
+                    u32::MAX
+                )),
+                Err(_) => Err(refuse()),
+            }
         } else if let Some(p) = inner("PERCENT(") {
             p.parse()
                 .ok()
@@ -43,6 +48,19 @@ impl FromStr for SelectionMode {
             Err(refuse())
         }
     }
+}
+
+impl Serialize for SelectionMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// `percent` of `fleet`, rounded down. The one rounding rule of selection: what `PERCENT(p)`
+/// asks for and what `maxBlastRadiusPercent` allows are counted alike, so a selection equal to
+/// the blast radius always fits it, and neither ever exceeds its percentage.
+pub fn percent_of(fleet: usize, percent: u8) -> usize {
+    fleet * percent as usize / 100
 }
 
 impl std::fmt::Display for SelectionMode {
@@ -100,7 +118,9 @@ pub struct Decision {
 #[serde(rename_all = "camelCase")]
 pub struct TargetSelection {
     pub target: String,
-    pub mode: SelectionMode,
+    /// The selection as parsed; none when the target's selection is not one (then `refusal`
+    /// says why).
+    pub mode: Option<SelectionMode>,
     /// Running instances that match the selector, opted in or not: the base of percentages.
     pub fleet_size: usize,
     /// The most instances the blast radius allows.
@@ -114,7 +134,7 @@ pub struct TargetSelection {
 /// Applies the selection rules of `target` to the instances EC2 returned for its selector.
 /// Instances are considered in id order, so the same fleet always gives the same choice.
 pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSelection {
-    let mode = target.selection.parse().unwrap_or(SelectionMode::Count(1));
+    let mode = target.selection.parse::<SelectionMode>();
     let mut matching: Vec<&InstanceFacts> = instances
         .iter()
         .filter(|i| i.matches(&target.selector))
@@ -125,25 +145,31 @@ pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSel
 
     let fleet_size = running.len();
     let blast_radius_limit = blast_radius_limit(target, fleet_size);
-    let wanted = match mode {
-        SelectionMode::All => running.iter().filter(|i| i.is_opted_in()).count(),
-        SelectionMode::Count(n) => n as usize,
-        SelectionMode::Percent(p) => (fleet_size * p as usize).div_ceil(100),
-    };
     let eligible: Vec<&&InstanceFacts> = running.iter().filter(|i| i.is_opted_in()).collect();
-    let refusal = refusal(
-        target,
-        mode,
-        wanted,
-        eligible.len(),
-        fleet_size,
-        blast_radius_limit,
-    );
+    // A selection that does not parse (only an unvalidated experiment has one) chooses nothing.
+    let (wanted, refusal) = match &mode {
+        Ok(mode) => {
+            let mode = *mode;
+            let wanted = match mode {
+                SelectionMode::All => eligible.len(),
+                SelectionMode::Count(n) => n as usize,
+                SelectionMode::Percent(p) => percent_of(fleet_size, p),
+            };
+            let counts = Counts {
+                wanted,
+                eligible: eligible.len(),
+                fleet: fleet_size,
+                limit: blast_radius_limit,
+            };
+            (wanted, refusal(target, mode, counts))
+        }
+        Err(reason) => (0, Some(reason.clone())),
+    };
     let take = if refusal.is_some() { 0 } else { wanted };
 
     let mut selection = TargetSelection {
         target: target.name.clone(),
-        mode,
+        mode: mode.ok(),
         fleet_size,
         blast_radius_limit,
         chosen: Vec::new(),
@@ -194,7 +220,7 @@ pub fn select_targets(target: &Target, instances: &[InstanceFacts]) -> TargetSel
 /// The most instances the target may hit: its share of the fleet, minus one spared instance
 /// unless full blast is allowed.
 fn blast_radius_limit(target: &Target, fleet_size: usize) -> usize {
-    let by_percent = fleet_size * target.max_blast_radius_percent as usize / 100;
+    let by_percent = percent_of(fleet_size, target.max_blast_radius_percent);
     if target.allow_full_blast {
         by_percent
     } else {
@@ -202,14 +228,21 @@ fn blast_radius_limit(target: &Target, fleet_size: usize) -> usize {
     }
 }
 
-fn refusal(
-    target: &Target,
-    mode: SelectionMode,
+/// How many instances a target asks for, may have, and could have.
+struct Counts {
     wanted: usize,
     eligible: usize,
     fleet: usize,
     limit: usize,
-) -> Option<String> {
+}
+
+fn refusal(target: &Target, mode: SelectionMode, counts: Counts) -> Option<String> {
+    let Counts {
+        wanted,
+        eligible,
+        fleet,
+        limit,
+    } = counts;
     if fleet == 0 {
         return Some("no running instance matches the selector".to_string());
     }
@@ -369,10 +402,10 @@ mod tests {
     }
 
     #[test]
-    fn percent_rounds_up_and_stopped_instances_do_not_count() {
+    fn percent_rounds_down_and_stopped_instances_do_not_count() {
         let mut instances = fleet();
         instances.push(instance("i-6", true, "stopped"));
-        let selection = select_targets(&target("PERCENT(30)", 50, false), &instances);
+        let selection = select_targets(&target("PERCENT(40)", 50, false), &instances);
         assert_eq!(selection.fleet_size, 5);
         assert_eq!(chosen(&selection), ["i-1", "i-2"]);
         assert!(
@@ -381,6 +414,60 @@ mod tests {
                 .iter()
                 .any(|d| d.instance_id == "i-6" && d.reason.contains("stopped"))
         );
+    }
+
+    /// Selection and blast-radius limit round alike: PERCENT(p) under maxBlastRadiusPercent p
+    /// is never refused by the limit, and never takes more than p percent of the fleet.
+    #[test]
+    fn percent_selection_and_limit_share_one_rounding_rule() {
+        // (running fleet, p, instances PERCENT(p) takes, limit of maxBlastRadiusPercent p)
+        let table = [
+            (5, 50, Some(2), 2),
+            (4, 50, Some(2), 2),
+            (3, 50, Some(1), 1),
+            (10, 25, Some(2), 2),
+            (7, 30, Some(2), 2),
+            (9, 10, None, 0),
+        ];
+        for (size, p, takes, limit) in table {
+            let instances: Vec<InstanceFacts> = (1..=size)
+                .map(|n| instance(&format!("i-{n:02}"), true, "running"))
+                .collect();
+            let selection = select_targets(&target(&format!("PERCENT({p})"), p, false), &instances);
+            assert_eq!(selection.blast_radius_limit, limit, "{size} × {p}%");
+            match takes {
+                Some(n) => {
+                    assert_eq!(selection.refusal, None, "{size} × {p}%");
+                    assert_eq!(selection.chosen.len(), n, "{size} × {p}%");
+                    assert!(n * 100 <= size * p as usize, "{size} × {p}%");
+                }
+                None => assert!(
+                    selection
+                        .refusal
+                        .as_deref()
+                        .unwrap()
+                        .contains("selects no instance"),
+                    "{size} × {p}%: {selection:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn an_overflowing_count_is_refused_never_shrunk() {
+        let huge = "COUNT(18446744073709551617)";
+        let error = huge.parse::<SelectionMode>().unwrap_err();
+        assert!(error.contains("at most 4294967295"), "{error}");
+        let selection = select_targets(&target(huge, 100, true), &fleet());
+        assert_eq!(selection.mode, None);
+        assert!(selection.chosen.is_empty());
+        assert!(selection.refusal.unwrap().contains("at most 4294967295"));
+    }
+
+    #[test]
+    fn a_selection_is_written_as_in_the_file() {
+        let json = serde_json::to_value(SelectionMode::Count(2)).unwrap();
+        assert_eq!(json, serde_json::json!("COUNT(2)"));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! measure the RTO, release the lock into its cooldown, and notify the leads.
 //!
 //! The handler takes every collaborator as a port ([`Deps`]), so the same code runs in
-//! Lambda (`main.rs`), in `gameday failover drill`, and in tests with a manual clock.
+//! Lambda (wired by `crates/bootstrap`), in `gameday failover drill`, and in tests with a
+//! manual clock.
 
 use std::sync::Arc;
 use std::time::Duration;

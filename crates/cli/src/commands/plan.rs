@@ -151,7 +151,12 @@ fn print_plan(plan: &Plan) {
     for target in &plan.targets {
         println!(
             "  {}: {}, {} running match, blast radius allows {}",
-            target.target, target.mode, target.fleet_size, target.blast_radius_limit
+            target.target,
+            target
+                .mode
+                .map_or_else(|| "no valid selection".to_string(), |m| m.to_string()),
+            target.fleet_size,
+            target.blast_radius_limit
         );
         for decision in &target.chosen {
             println!("    chosen  {}  {}", decision.instance_id, decision.reason);

@@ -145,8 +145,16 @@ fn check_probes(experiment: &Experiment, out: &mut Vec<Violation>) {
 fn check_targets(experiment: &Experiment, out: &mut Vec<Violation>) {
     for (index, target) in experiment.targets.iter().enumerate() {
         let pointer = child("/targets", index);
-        let Ok(mode) = target.selection.parse::<SelectionMode>() else {
-            continue;
+        let mode = match target.selection.parse::<SelectionMode>() {
+            Ok(mode) => mode,
+            Err(reason) => {
+                out.push(Violation::new(
+                    child(&pointer, "selection"),
+                    reason,
+                    "write ALL, COUNT(n) with n from 1 to the size of the fleet, or PERCENT(p)",
+                ));
+                continue;
+            }
         };
         let radius = target.max_blast_radius_percent;
         match mode {
