@@ -14,5 +14,8 @@ say "building gameday"
 cargo build --quiet -p gameday-cli
 GAMEDAY="$CARGO_TARGET_DIR/debug/gameday"
 
-say "gameday demo"
-"$GAMEDAY" demo "$@"
+say "gameday demo ($GAMEDAY)"
+status=0
+"$GAMEDAY" demo "$@" || status=$?
+say "this build of gameday is $GAMEDAY; to have \`gameday\` on your PATH: cargo install --locked --path crates/cli"
+exit "$status"

@@ -85,15 +85,16 @@ sam_build() {
   (cd "$ROOT/infra" && SAM_CLI_TELEMETRY=0 CARGO_LAMBDA_COMPILER=cargo nice -n 10 sam build \
     --template-file template.yaml --build-dir "$build_dir" \
     --parameter-overrides Architecture=x86_64) 2>&1 | tee "$log"
-  local builds functions
+  local builds functions binaries
   builds=$(grep -c '^Building codeuri:' "$log" || true)
   functions=$(grep -c "Type: AWS::Serverless::Function" "$ROOT/infra/template.yaml")
-  echo "sam build: $builds build(s) for $functions functions"
-  if [ "$builds" != 1 ]; then
-    echo "gameday: sam build ran $builds builds; every function must share the one bootstrap (same CodeUri and Metadata)" >&2
+  binaries=$(find "$build_dir" -name bootstrap -type f | wc -l)
+  echo "sam build: $builds build(s), $binaries bootstrap binary for $functions functions"
+  if [ "$builds" != 1 ] || [ "$binaries" != 1 ]; then
+    echo "gameday: sam build ran $builds builds into $binaries binaries; every function must share the one bootstrap (same CodeUri and Metadata)" >&2
     return 1
   fi
-  python3 - "$build_dir/PrepareFunction/bootstrap" <<'PY'
+  python3 - "$(sam_bootstrap)" <<'PY'
 import io, os, sys, zipfile
 path = sys.argv[1]
 buffer = io.BytesIO()
@@ -104,5 +105,8 @@ print(f"bootstrap: {mib(os.path.getsize(path))} unzipped, {mib(len(buffer.getval
 PY
 }
 
-# The bootstrap `sam_build` made (every function's copy is the same file).
-SAM_BOOTSTRAP="$CARGO_TARGET_DIR/sam-build/PrepareFunction/bootstrap"
+# The one bootstrap `sam_build` made; SAM keeps a shared build in a folder of its own
+# (`<FirstFunction>-Shared`) that every function's CodeUri points at.
+sam_bootstrap() {
+  find "$CARGO_TARGET_DIR/sam-build" -name bootstrap -type f 2>/dev/null | head -n 1
+}

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
-use gameday_aws::AwsError;
 use gameday_aws::alarms::{AlarmReader, MetricReader};
+use gameday_aws::config::CallTimeouts;
 use gameday_aws::instances::InstanceDirectory;
 use gameday_aws::parameters::ParameterStore;
 use gameday_aws::runs::{LockStore, RunStore};
 use gameday_aws::sandbox_seed::seed_bookstore;
+use gameday_aws::{AwsClients, AwsError, SdkSettings};
 use gameday_core::duration::IsoDuration;
 use gameday_core::run::{Phase, RunRecord, RunStatus};
 use gameday_core::spec::{Comparison, InstanceSelector, MetricProbe, Statistic};
@@ -266,4 +267,98 @@ async fn locks_admit_one_run_per_target() {
     .await
     .unwrap();
     runs.acquire_lock("i-2", "run-c", later, now).await.unwrap();
+}
+
+/// Runs bigger than a 1 MB query page in total: `recent_runs` reads every page up to its
+/// limit (history, schedule list, playbook evidence and the gate's baseline all read it).
+#[tokio::test]
+async fn recent_runs_follow_every_page_up_to_the_limit() {
+    let sandbox = TestSandbox::start().await;
+    let runs = sandbox.clients(TABLE).runs;
+    runs.ensure_table().await.unwrap();
+    const STORED: usize = 150;
+    let start = Utc::now() - Duration::days(30);
+    // About 12 KB a record: 150 of them are about 1.8 MB, two pages or more.
+    let instances: Vec<String> = (0..480).map(|n| format!("i-{n:017x}")).collect();
+    for n in 0..STORED {
+        let mut record = RunRecord::new(
+            format!("run-{n:03}"),
+            "big-experiment",
+            "bookstore",
+            start + Duration::minutes(n as i64),
+        );
+        record.targets.insert("api".into(), instances.clone());
+        runs.create_run(&record).await.unwrap();
+    }
+
+    // The data does cross a page: one query of the index stops before the end.
+    let one_page = aws_sdk_dynamodb::Client::new(&sandbox.config)
+        .query()
+        .table_name(TABLE)
+        .index_name("byExperiment")
+        .key_condition_expression("gsi1pk = :experiment")
+        .expression_attribute_values(
+            ":experiment",
+            aws_sdk_dynamodb::types::AttributeValue::S("EXP#big-experiment".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        one_page.items().len() < STORED && one_page.last_evaluated_key().is_some(),
+        "one page held {} of {STORED} runs",
+        one_page.items().len()
+    );
+
+    let all = runs.recent_runs("big-experiment", 1000).await.unwrap();
+    assert_eq!(all.len(), STORED, "every page is read");
+    assert_eq!(all[0].run_id, "run-149", "newest first");
+    assert_eq!(all[STORED - 1].run_id, "run-000");
+
+    let some = runs.recent_runs("big-experiment", 130).await.unwrap();
+    let ids: Vec<&str> = some.iter().map(|r| r.run_id.as_str()).collect();
+    let expected: Vec<String> = (20..STORED).rev().map(|n| format!("run-{n:03}")).collect();
+    assert_eq!(ids, expected, "the newest 130, across the page boundary");
+    assert!(
+        runs.recent_runs("big-experiment", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A stalled endpoint (the connection is accepted and never answered) does not hold a call
+/// for ever: it ends as transient, naming the service and the operation, once the call's
+/// timeouts pass, so the state machine's Retry and Catch can act.
+#[tokio::test]
+async fn a_stalled_endpoint_ends_the_call_as_transient() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    // Holds every connection open without a byte of answer.
+    std::thread::spawn(move || {
+        let _held: Vec<_> = listener.incoming().collect();
+    });
+    let settings = SdkSettings {
+        endpoint_url: Some(endpoint),
+        region: Some("us-west-2".into()),
+        timeouts: Some(CallTimeouts {
+            connect: std::time::Duration::from_secs(1),
+            attempt: std::time::Duration::from_secs(1),
+            operation: std::time::Duration::from_secs(3),
+        }),
+    };
+    let clients = AwsClients::load(&settings, TABLE).await;
+    let error = clients
+        .parameters
+        .get_parameter("/gameday/kill-switch")
+        .await
+        .unwrap_err();
+    assert_eq!(error.asl_name(), "Gameday.Transient", "{error}");
+    assert_eq!(error.code(), Some("Timeout"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("ssm:GetParameter failed for now (Timeout)"),
+        "{error}"
+    );
 }

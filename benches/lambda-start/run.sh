@@ -54,11 +54,13 @@ CARGO_TARGET_DIR="$CACHE/bench-target" nice -n 19 cargo build --quiet --release 
   --manifest-path benches/lambda-start/Cargo.toml >&2
 BENCH="$CACHE/bench-target/release/lambda-start-bench"
 
-if [ "$REBUILD" = 1 ] || [ ! -f "$SAM_BOOTSTRAP" ]; then
+SAM_BOOTSTRAP="$(sam_bootstrap)"
+if [ "$REBUILD" = 1 ] || [ -z "$SAM_BOOTSTRAP" ]; then
   ensure_cargo_lambda
   ensure_sam >&2
   say "the release bootstrap: sam build (fat LTO; minutes, tens of them when cold)" >&2
   sam_build >&2
+  SAM_BOOTSTRAP="$(sam_bootstrap)"
 fi
 args=(--runs "$RUNS" --warmup "$WARMUP" --compare release,python --build release)
 for f in "${FUNCTIONS[@]}"; do args+=("$f=$SAM_BOOTSTRAP"); done

@@ -7,7 +7,7 @@ use std::future::Future;
 use aws_sdk_cloudwatch::primitives::DateTime as SdkDateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use chrono::{DateTime, Utc};
-use gameday_core::spec::{MetricProbe, Statistic};
+use gameday_core::spec::MetricProbe;
 
 use crate::error::{AwsError, from_sdk};
 
@@ -129,7 +129,7 @@ impl MetricReader for CloudWatchAlarms {
         let stat = MetricStat::builder()
             .metric(metric)
             .period(period as i32)
-            .stat(statistic_name(probe.statistic))
+            .stat(probe.statistic.name())
             .build();
         // Look back three periods so that a late data point still counts.
         let end = now.timestamp();
@@ -156,20 +156,6 @@ impl MetricReader for CloudWatchAlarms {
             .max_by_key(|(timestamp, _)| timestamp.secs())
             .map(|(_, value)| *value);
         Ok(latest)
-    }
-}
-
-fn statistic_name(statistic: Statistic) -> &'static str {
-    match statistic {
-        Statistic::Average => "Average",
-        Statistic::Sum => "Sum",
-        Statistic::Minimum => "Minimum",
-        Statistic::Maximum => "Maximum",
-        Statistic::SampleCount => "SampleCount",
-        Statistic::P50 => "p50",
-        Statistic::P90 => "p90",
-        Statistic::P95 => "p95",
-        Statistic::P99 => "p99",
     }
 }
 

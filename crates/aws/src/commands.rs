@@ -42,27 +42,17 @@ pub const MAX_INSTANCES_PER_COMMAND: usize = 50;
 /// How long SSM may take to deliver the command to an instance before it gives up on that
 /// instance (`TimeoutSeconds`; SSM's default is an hour). A fault that has not started within
 /// ten minutes is better reported as timed out than run late.
-pub const DEFAULT_DELIVERY_TIMEOUT_SECONDS: i32 = 600;
+pub const DELIVERY_TIMEOUT_SECONDS: i32 = 600;
 
 /// The SSM adapter: `SendCommand` with `AWS-RunShellScript`, and `GetCommandInvocation`.
 #[derive(Clone, Debug)]
 pub struct SsmCommands {
     client: aws_sdk_ssm::Client,
-    delivery_timeout_seconds: i32,
 }
 
 impl SsmCommands {
     pub fn new(client: aws_sdk_ssm::Client) -> Self {
-        Self {
-            client,
-            delivery_timeout_seconds: DEFAULT_DELIVERY_TIMEOUT_SECONDS,
-        }
-    }
-
-    /// Another delivery timeout; SSM accepts 30 to 2,592,000 seconds.
-    pub fn with_delivery_timeout_seconds(mut self, seconds: i32) -> Self {
-        self.delivery_timeout_seconds = seconds.clamp(30, 2_592_000);
-        self
+        Self { client }
     }
 
     fn refused(code: &str, message: String) -> AwsError {
@@ -115,7 +105,7 @@ impl CommandRunner for SsmCommands {
             .set_instance_ids(Some(instance_ids.to_vec()))
             .parameters("commands", commands.to_vec())
             .comment(cut_comment(comment))
-            .timeout_seconds(self.delivery_timeout_seconds)
+            .timeout_seconds(DELIVERY_TIMEOUT_SECONDS)
             .send()
             .await
             .map_err(|e| from_sdk("ssm", "SendCommand", e))?;

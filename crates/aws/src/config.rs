@@ -1,6 +1,9 @@
 //! Building SDK clients. The SDK's own settings apply (`AWS_ENDPOINT_URL`, `AWS_REGION`,
 //! profiles); a sandbox endpoint can also be given directly.
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 
@@ -20,6 +23,8 @@ pub struct SdkSettings {
     /// An endpoint for every service, such as the local sandbox; also read from `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
+    /// How long calls may take; `None`: [`CallTimeouts::from_env`].
+    pub timeouts: Option<CallTimeouts>,
 }
 
 impl SdkSettings {
@@ -27,7 +32,61 @@ impl SdkSettings {
         Self {
             endpoint_url: Some(endpoint_url.to_string()),
             region: Some(SANDBOX_REGION.to_string()),
+            timeouts: None,
         }
+    }
+}
+
+/// How long an AWS call may take. Without limits a stalled endpoint (a connection accepted
+/// and never answered) holds a phase or a command for ever; with them the call ends as
+/// `Gameday.Transient`, naming the service and operation, and the state machine's Retry and
+/// Catch (or the command's error) take over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallTimeouts {
+    pub connect: Duration,
+    /// One attempt; the SDK retries a timed-out attempt within `operation`.
+    pub attempt: Duration,
+    /// The whole call, retries included.
+    pub operation: Duration,
+}
+
+impl Default for CallTimeouts {
+    /// Well under the shortest Lambda timeout of the template (110 s) and a phase Task's, so a
+    /// stalled call fails inside the function and is retried by the state machine.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            attempt: Duration::from_secs(20),
+            operation: Duration::from_secs(60),
+        }
+    }
+}
+
+impl CallTimeouts {
+    /// The defaults, with `GAMEDAY_AWS_ATTEMPT_TIMEOUT_SECONDS` and
+    /// `GAMEDAY_AWS_CALL_TIMEOUT_SECONDS` (whole seconds above zero) when set.
+    pub fn from_env() -> Self {
+        let seconds = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+        };
+        let defaults = Self::default();
+        Self {
+            attempt: seconds("GAMEDAY_AWS_ATTEMPT_TIMEOUT_SECONDS").unwrap_or(defaults.attempt),
+            operation: seconds("GAMEDAY_AWS_CALL_TIMEOUT_SECONDS").unwrap_or(defaults.operation),
+            ..defaults
+        }
+    }
+
+    fn sdk(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
     }
 }
 
@@ -44,7 +103,8 @@ pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
         .clone()
         .or_else(|| env("AWS_ENDPOINT_URL"));
     let local = endpoint.as_deref().is_some_and(is_loopback);
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let timeouts = settings.timeouts.unwrap_or_else(CallTimeouts::from_env);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts.sdk());
     if let Some(url) = &endpoint {
         loader = loader.endpoint_url(url);
     }

@@ -81,7 +81,12 @@ pub(crate) fn from_sdk<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = error.code().unwrap_or("Unknown").to_string();
+    let code = match &error {
+        SdkError::TimeoutError(_) => "Timeout",
+        SdkError::DispatchFailure(_) => "Unreachable",
+        _ => error.code().unwrap_or("Unknown"),
+    }
+    .to_string();
     let message = error.message().map(String::from).unwrap_or_else(|| {
         aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()
     });

@@ -271,31 +271,43 @@ impl RunStore for DynamoRunStore {
             .transpose()
     }
 
+    /// Follows `LastEvaluatedKey`: a query page ends at 1 MB, so larger records give fewer
+    /// runs a page, and one page is not the newest `limit` runs.
     async fn recent_runs(
         &self,
         experiment: &str,
         limit: usize,
     ) -> Result<Vec<RunRecord>, AwsError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_EXPERIMENT_INDEX)
-            .key_condition_expression("gsi1pk = :experiment")
-            .expression_attribute_values(":experiment", s(format!("EXP#{experiment}")))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| from_sdk("dynamodb", "Query", e))?;
-        output
-            .items()
-            .iter()
-            .map(|item| {
+        let mut runs = Vec::new();
+        let mut start = None;
+        while runs.len() < limit {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_EXPERIMENT_INDEX)
+                .key_condition_expression("gsi1pk = :experiment")
+                .expression_attribute_values(":experiment", s(format!("EXP#{experiment}")))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - runs.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| from_sdk("dynamodb", "Query", e))?;
+            for item in output.items() {
                 let pk = item.get("pk").and_then(|v| v.as_s().ok());
-                Self::record_of(item, pk.map_or("?", |pk| pk.trim_start_matches("RUN#")))
-            })
-            .collect()
+                runs.push(Self::record_of(
+                    item,
+                    pk.map_or("?", |pk| pk.trim_start_matches("RUN#")),
+                )?);
+            }
+            match output.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        runs.truncate(limit);
+        Ok(runs)
     }
 
     async fn runs_since(

@@ -169,6 +169,7 @@ impl AwsArgs {
         gameday_aws::SdkSettings {
             endpoint_url: self.endpoint_url.clone(),
             region: self.region.clone(),
+            timeouts: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod commands;
 mod output;
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = cli::Cli::parse();
     // One thread: a command waits on one AWS call or one state at a time, and every extra
     // worker thread brings its own malloc arena and stack (BENCHMARKS.md, Chaos Toolkit
@@ -25,4 +26,16 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(commands::run(cli))
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`gameday history X | head -1`) would
+/// panic with exit code 101. Like other command-line tools, gameday instead ends quietly when
+/// the reader has gone.
+#[allow(unsafe_code)]
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

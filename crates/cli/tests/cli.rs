@@ -97,6 +97,24 @@ fn validate_checks_failover_policy_files_beside_experiments() {
     );
 }
 
+/// A reader that goes away (`gameday schema | head -1`) ends gameday quietly: no panic, no
+/// exit code 101. The pipe is closed before gameday writes, so its first write meets it.
+#[test]
+fn output_into_a_closed_pipe_does_not_panic() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .arg("schema")
+        .current_dir(ROOT)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gameday starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("gameday ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
+
 #[test]
 fn schema_is_json_schema_of_the_experiment() {
     let output = gameday(&["schema"]);
@@ -254,6 +272,36 @@ async fn run_exits_by_verdict_and_status_and_history_read_the_record() {
     );
     assert!(String::from_utf8_lossy(&passed.stdout).contains("status    PASSED"));
 
+    // A steady state that does not hold: the text names the probe, what it saw and expected.
+    let dir = std::env::temp_dir().join(format!("gameday-cli-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("api-instance-failure.yaml");
+    let text = std::fs::read_to_string(format!("{ROOT}/{file}")).unwrap();
+    std::fs::write(&broken, text.replace("minRunning: 3", "minRunning: 99")).unwrap();
+    let unsteady = gameday(
+        &[
+            &[
+                "run",
+                broken.to_str().unwrap(),
+                "--virtual-clock",
+                "--run-id",
+                "cli-unsteady",
+                "--rto-seconds",
+                "43200",
+            ][..],
+            &at,
+        ]
+        .concat(),
+    );
+    let stdout = String::from_utf8_lossy(&unsteady.stdout);
+    assert_eq!(unsteady.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("probe     api-fleet-capacity: ")
+            && stdout.contains("running (at least 99 expected)"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
     sandbox
         .clients("gameday")
         .parameters
@@ -294,7 +342,11 @@ async fn run_exits_by_verdict_and_status_and_history_read_the_record() {
         .iter()
         .map(|r| r["runId"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(runs, ["cli-refused", "cli-pass"], "newest first");
+    assert_eq!(
+        runs,
+        ["cli-refused", "cli-unsteady", "cli-pass"],
+        "newest first"
+    );
 }
 
 #[test]

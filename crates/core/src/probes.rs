@@ -43,8 +43,11 @@ pub fn evaluate(probe: &Probe, observation: Observation) -> ProbeReading {
                 ok,
                 Some(value),
                 format!(
-                    "{:?} = {value} ({:?} {})",
-                    metric.statistic, metric.comparison, metric.threshold
+                    "{} = {}, expected {} {}",
+                    metric.statistic.name(),
+                    readable(value),
+                    metric.comparison.symbol(),
+                    readable(metric.threshold)
                 ),
             )
         }
@@ -76,8 +79,13 @@ pub fn evaluate(probe: &Probe, observation: Observation) -> ProbeReading {
                 ok,
                 Some(f64::from(status)),
                 format!(
-                    "{} answered {status} (expected {:?})",
-                    http.url, http.expect_status
+                    "{} answered {status}, expected {}",
+                    http.url,
+                    http.expect_status
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
                 ),
             )
         }
@@ -105,6 +113,21 @@ pub fn evaluate(probe: &Probe, observation: Observation) -> ProbeReading {
                 probe.name()
             ),
         ),
+    }
+}
+
+/// A number for people: whole numbers as they are, others to at most four decimals
+/// (`0.005486267275000001` reads `0.0055`).
+pub fn readable(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return format!("{value:.0}");
+    }
+    let text = format!("{value:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" || text.is_empty() {
+        "0".to_string()
+    } else {
+        text.to_string()
     }
 }
 
@@ -161,6 +184,31 @@ mod tests {
             record_name: "api.bookstore.example.com".into(),
             record_type,
         })
+    }
+
+    #[test]
+    fn a_metric_reading_says_value_and_expectation_as_people_write_them() {
+        let probe = Probe::CloudwatchMetric(crate::spec::MetricProbe {
+            name: "api-latency".into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: "TargetResponseTime".into(),
+            dimensions: Default::default(),
+            statistic: crate::spec::Statistic::P99,
+            period: "PT1M".parse().unwrap(),
+            comparison: crate::spec::Comparison::LessThanOrEqualToThreshold,
+            threshold: 0.5,
+        });
+        let reading = evaluate(&probe, Observation::Metric(Some(0.7000000000000001)));
+        assert!(!reading.within_tolerance);
+        assert_eq!(reading.detail, "p99 = 0.7, expected <= 0.5");
+    }
+
+    #[test]
+    fn numbers_are_rounded_for_people() {
+        assert_eq!(readable(0.005486267275000001), "0.0055");
+        assert_eq!(readable(5.0), "5");
+        assert_eq!(readable(-0.00001), "0");
+        assert_eq!(readable(1234.5), "1234.5");
     }
 
     #[test]

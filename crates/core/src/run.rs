@@ -236,6 +236,18 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The probes out of tolerance in the latest evidence: the last recovery check, else the
+    /// last observation sample, else the baseline taken before any fault. Empty when that
+    /// was healthy.
+    pub fn failing_probes(&self) -> Vec<&ProbeReading> {
+        let latest = match (self.recovery_checks.last(), self.samples.last()) {
+            (Some(check), _) => &check.readings,
+            (None, Some(sample)) => &sample.readings,
+            (None, None) => &self.baseline,
+        };
+        latest.iter().filter(|r| !r.within_tolerance).collect()
+    }
+
     pub fn new(
         run_id: impl Into<String>,
         experiment: impl Into<String>,
@@ -520,6 +532,31 @@ mod tests {
             at: at(secs),
             readings: vec![reading],
         }
+    }
+
+    #[test]
+    fn failing_probes_come_from_the_latest_evidence() {
+        let mut run = record();
+        assert!(
+            run.failing_probes().is_empty(),
+            "no evidence, nothing failing"
+        );
+        run.baseline = sample(0, false).readings;
+        assert_eq!(run.failing_probes().len(), 1, "the baseline failed");
+        run.samples = vec![sample(10, true)];
+        assert!(
+            run.failing_probes().is_empty(),
+            "a later sample was healthy"
+        );
+        run.samples.push(sample(20, false));
+        assert_eq!(run.failing_probes().len(), 1, "the last sample failed");
+        run.recovery_checks = vec![sample(30, false), sample(40, true)];
+        assert!(
+            run.failing_probes().is_empty(),
+            "the last recovery check was healthy"
+        );
+        run.recovery_checks.push(sample(50, false));
+        assert_eq!(run.failing_probes()[0].probe, "p");
     }
 
     fn ended_fault(secs: Option<i64>) -> UndoRecord {

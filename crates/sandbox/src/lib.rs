@@ -50,9 +50,3 @@ pub use server::Sandbox;
 
 /// The moto version pinned in `python/requirements.txt`.
 pub const MOTO_VERSION: &str = "5.2.5";
-
-/// The sandbox directory that [`Sandbox::start`], [`up`] and friends use from the current
-/// directory and environment.
-pub fn sandbox_dir() -> Result<std::path::PathBuf, SandboxError> {
-    environment::Layout::resolve().map(|layout| layout.dir)
-}

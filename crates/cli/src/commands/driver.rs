@@ -189,22 +189,43 @@ impl LeaseKeeper {
 }
 
 /// Renews `lease` every [`LOCAL_RENEW_SECONDS`]. A failed write (the endpoint is down) is
-/// retried at the next tick, and the lease may expire meanwhile; a lease taken over by another
-/// driver is reported on `tell` and renewal stops.
+/// retried at the next tick. Once the lease has lapsed (no renewal landed before it expired),
+/// another `gameday` may already have judged the run INTERRUPTED and rolled it back, so this
+/// process must stop driving: that is reported on `tell`, as is a lease taken over by another
+/// driver, and renewal stops.
 async fn renew(
     store: DynamoRunStore,
     run_id: String,
     lease: Lease,
     tell: watch::Sender<Option<String>>,
 ) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(LOCAL_RENEW_SECONDS));
+    renew_every(
+        Duration::from_secs(LOCAL_RENEW_SECONDS),
+        store,
+        run_id,
+        lease,
+        tell,
+    )
+    .await
+}
+
+async fn renew_every(
+    every: Duration,
+    store: DynamoRunStore,
+    run_id: String,
+    lease: Lease,
+    tell: watch::Sender<Option<String>>,
+) {
+    let mut valid_until = lease.lease_until;
+    let mut ticks = tokio::time::interval(every);
     ticks.tick().await;
     loop {
         ticks.tick().await;
         let renewed = Lease::local(lease.driver.clone(), Utc::now());
-        match store.renew_lease(&run_id, &renewed).await {
-            Ok(()) => {}
-            Err(AwsError::Conflict { .. }) => {
+        let outcome = store.renew_lease(&run_id, &renewed).await;
+        let lapsed = valid_until.filter(|until| Utc::now() > *until);
+        match (outcome, lapsed) {
+            (Err(AwsError::Conflict { .. }), _) => {
                 let holder = match store.get_lease(&run_id).await {
                     Ok(Some(other)) => other.driver.describe(),
                     _ => "another driver".to_string(),
@@ -212,9 +233,64 @@ async fn renew(
                 let _ = tell.send(Some(format!("{holder} took the run over")));
                 return;
             }
-            Err(error) => {
+            (outcome, Some(until)) => {
+                let why = match outcome {
+                    Ok(()) => "the renewal came too late".to_string(),
+                    Err(error) => format!("it could not be renewed: {error}"),
+                };
+                let _ = tell.send(Some(format!(
+                    "its driver lease lapsed at {} ({why}), so another gameday may have taken the run for interrupted",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )));
+                return;
+            }
+            (Ok(()), None) => valid_until = renewed.lease_until,
+            (Err(error), None) => {
                 eprintln!("gameday: run {run_id}: the driver lease was not renewed: {error}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gameday_aws::SdkSettings;
+    use gameday_aws::config::{CallTimeouts, load_sdk_config};
+
+    /// A lease that could not be renewed before it expired ends the drive, and says why.
+    #[tokio::test]
+    async fn a_lapsed_lease_stops_the_driver() {
+        // Port 9 (discard) on loopback: nothing listens, every write fails at once.
+        let settings = SdkSettings {
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            region: Some("us-west-2".into()),
+            timeouts: Some(CallTimeouts {
+                connect: Duration::from_millis(200),
+                attempt: Duration::from_millis(200),
+                operation: Duration::from_secs(1),
+            }),
+        };
+        let store = DynamoRunStore::new(
+            aws_sdk_dynamodb::Client::new(&load_sdk_config(&settings).await),
+            "gameday",
+        );
+        let mut lease = Lease::local(this_process("run"), Utc::now());
+        lease.lease_until = Some(Utc::now() - chrono::Duration::seconds(1));
+        let (tell, mut lost) = watch::channel(None);
+        renew_every(
+            Duration::from_millis(10),
+            store,
+            "run-1".into(),
+            lease,
+            tell,
+        )
+        .await;
+        let why = lost
+            .borrow_and_update()
+            .clone()
+            .expect("the drive is stopped");
+        assert!(why.contains("driver lease lapsed at"), "{why}");
+        assert!(why.contains("could not be renewed"), "{why}");
     }
 }

@@ -181,6 +181,9 @@ fn print_record_as(record: &RunRecord, status: &str) {
     if let Some(reason) = &record.stop_reason {
         println!("  stopped   {reason}");
     }
+    for reading in record.failing_probes() {
+        println!("  probe     {}: {}", reading.probe, reading.detail);
+    }
     match (record.recovery_seconds, record.rto_seconds) {
         (Some(seconds), Some(rto)) => println!("  recovery  {seconds:.1}s (RTO {rto:.0}s)"),
         (Some(seconds), None) => println!("  recovery  {seconds:.1}s"),

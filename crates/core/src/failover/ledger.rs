@@ -123,10 +123,6 @@ impl Outcome {
             Outcome::Duplicate => "DUPLICATE",
         }
     }
-
-    pub fn is_final(self) -> bool {
-        self != Outcome::InProgress
-    }
 }
 
 impl fmt::Display for Outcome {

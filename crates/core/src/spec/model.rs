@@ -10,8 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::duration::IsoDuration;
 
-/// The only `apiVersion` this build reads.
-pub const API_VERSION: &str = "gameday/v1";
 /// The tag every target must carry, with the value `true`, before gameday will touch it.
 pub const OPT_IN_TAG_KEY: &str = "gameday:allowed";
 pub const OPT_IN_TAG_VALUE: &str = "true";
@@ -173,7 +171,34 @@ pub enum Comparison {
     LessThanOrEqualToThreshold,
 }
 
+impl Statistic {
+    /// The name CloudWatch and experiment files use (`Average`, `p99`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Statistic::Average => "Average",
+            Statistic::Sum => "Sum",
+            Statistic::Minimum => "Minimum",
+            Statistic::Maximum => "Maximum",
+            Statistic::SampleCount => "SampleCount",
+            Statistic::P50 => "p50",
+            Statistic::P90 => "p90",
+            Statistic::P95 => "p95",
+            Statistic::P99 => "p99",
+        }
+    }
+}
+
 impl Comparison {
+    /// The comparison as people write it: `>=`, `>`, `<`, `<=`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::GreaterThanOrEqualToThreshold => ">=",
+            Comparison::GreaterThanThreshold => ">",
+            Comparison::LessThanThreshold => "<",
+            Comparison::LessThanOrEqualToThreshold => "<=",
+        }
+    }
+
     pub fn holds(self, value: f64, threshold: f64) -> bool {
         match self {
             Comparison::GreaterThanOrEqualToThreshold => value >= threshold,
