@@ -11,10 +11,10 @@ mod output;
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = cli::Cli::parse();
-    // One thread: a command waits on one AWS call or one state at a time, and every extra
-    // worker thread brings its own malloc arena and stack (BENCHMARKS.md, Chaos Toolkit
-    // comparison, measures the peak memory this keeps down). Blocking work still goes to
-    // tokio's blocking pool through spawn_blocking.
+    // One thread: a command waits on one AWS call or one state at a time. Measured on
+    // `gameday run` (BENCHMARKS.md, section 3): about 0.3 MiB less peak memory than the
+    // multi-thread runtime and the same CPU; the peak is mostly the binary's own code pages.
+    // Blocking work still goes to tokio's blocking pool through spawn_blocking.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
