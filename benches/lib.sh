@@ -14,9 +14,9 @@ case "$BENCH_BUILD" in
 esac
 
 # Builds the example `$1` of gameday-e2e and prints the path of its binary. The release build
-# uses scripts/test.sh's overrides of the release profile (thin LTO, 16 codegen units instead
-# of fat LTO and one unit: minutes less per link) and the host's target directory, where the
-# other release builds of the workspace live, so their dependencies are built once. A cold
+# overrides the release profile for the bench programs (thin LTO, 16 codegen units instead of
+# fat LTO and one unit: minutes less per link; these programs are measuring tools, not what is
+# deployed) and uses the host's target directory, so later builds reuse the dependencies. A cold
 # release build of the AWS SDK takes tens of minutes on two cores; later ones take seconds.
 bench_program() {
   local example="$1"

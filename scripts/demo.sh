@@ -17,5 +17,5 @@ GAMEDAY="$CARGO_TARGET_DIR/debug/gameday"
 say "gameday demo ($GAMEDAY)"
 status=0
 "$GAMEDAY" demo "$@" || status=$?
-say "this build of gameday is $GAMEDAY; to have \`gameday\` on your PATH: cargo install --locked --path crates/cli"
+say "this build of gameday is $GAMEDAY; to have \`gameday\` on your PATH: cargo install --locked --profile cli --path crates/cli"
 exit "$status"

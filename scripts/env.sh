@@ -41,8 +41,15 @@ tool_venv() {
   if [ ! -f "$venv/.installed" ]; then
     ensure_python
     say "installing pinned $name ($requirements) into $venv" >&2
-    rm -rf "$venv" && python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --disable-pip-version-check -q -r "$requirements" >&2
+    # Called inside $(...), where `set -e` does not apply: a failed install must not be
+    # marked as done.
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv" >&2 ||
+      ! "$venv/bin/pip" install --disable-pip-version-check -q -r "$requirements" >&2; then
+      echo "gameday: installing $name from $requirements failed" >&2
+      rm -rf "$venv"
+      return 1
+    fi
     touch "$venv/.installed"
   fi
   echo "$venv"
@@ -82,6 +89,7 @@ ensure_sam() {
 # rebuild. Needs ensure_cargo_lambda and ensure_sam first.
 sam_build() {
   local log="$CARGO_TARGET_DIR/sam-build.log" build_dir="$CARGO_TARGET_DIR/sam-build"
+  mkdir -p "$CARGO_TARGET_DIR"
   (cd "$ROOT/infra" && SAM_CLI_TELEMETRY=0 CARGO_LAMBDA_COMPILER=cargo nice -n 10 sam build \
     --template-file template.yaml --build-dir "$build_dir" \
     --parameter-overrides Architecture=x86_64) 2>&1 | tee "$log"
@@ -108,5 +116,5 @@ PY
 # The one bootstrap `sam_build` made; SAM keeps a shared build in a folder of its own
 # (`<FirstFunction>-Shared`) that every function's CodeUri points at.
 sam_bootstrap() {
-  find "$CARGO_TARGET_DIR/sam-build" -name bootstrap -type f 2>/dev/null | head -n 1
+  find "$CARGO_TARGET_DIR/sam-build" -name bootstrap -type f 2>/dev/null | head -n 1 || true
 }

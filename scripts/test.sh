@@ -7,20 +7,26 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 STEP_TIMES=()
+CURRENT_STEP=""
+STEP_STARTED=0
 # step NAME COMMAND...: runs and times one step.
 step() {
-  local name="$1" started
+  CURRENT_STEP="$1"
   shift
-  say "$name"
-  started=$(date +%s)
+  say "$CURRENT_STEP"
+  STEP_STARTED=$(date +%s)
   "$@"
-  STEP_TIMES+=("$(printf '  %-34s %5d s' "$name" $(( $(date +%s) - started )))")
+  STEP_TIMES+=("$(printf '  %-40s %5d s' "$CURRENT_STEP" $(( $(date +%s) - STEP_STARTED )))")
+  CURRENT_STEP=""
 }
 print_step_times() {
   local status=$?
   say "step times (exit $status)"
   printf '%s\n' "${STEP_TIMES[@]}"
-  printf '  %-34s %5d s\n' "total" "$SECONDS"
+  if [ -n "$CURRENT_STEP" ]; then
+    printf '  %-40s %5d s  FAILED\n' "$CURRENT_STEP" $(( $(date +%s) - STEP_STARTED ))
+  fi
+  printf '  %-40s %5d s\n' "total" "$SECONDS"
 }
 trap print_step_times EXIT
 
@@ -61,7 +67,7 @@ run_linters() {
   echo "sam validate --lint"
   (cd infra && SAM_CLI_TELEMETRY=0 sam validate --lint --template-file template.yaml)
 }
-step "linters (bash -n, statelint, cfn-lint, sam validate)" run_linters
+step "linters (statelint, cfn-lint, sam)" run_linters
 
 step "sam build (one release bootstrap)" sam_build
 say "all checks passed"

@@ -343,8 +343,7 @@ async fn a_stalled_endpoint_ends_the_call_as_transient() {
         region: Some("us-west-2".into()),
         timeouts: Some(CallTimeouts {
             connect: std::time::Duration::from_secs(1),
-            attempt: std::time::Duration::from_secs(1),
-            operation: std::time::Duration::from_secs(3),
+            operation: std::time::Duration::from_secs(2),
         }),
     };
     let clients = AwsClients::load(&settings, TABLE).await;

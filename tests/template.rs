@@ -351,7 +351,12 @@ fn the_function_checks_catch_a_broken_copy_of_the_template() {
             "          TOPIC_ARN: { Ref: NotificationTopic }\n          KILLSWITCH_PARAMETER: { Ref: KillSwitchParameterName }\n  InjectRole:",
         )
         .replacen("Binary: bootstrap", "Binary: prepare", 1)
-        .replace("GAMEDAY_HANDLER: validate", "GAMEDAY_HANDLER: Validate");
+        .replace("GAMEDAY_HANDLER: validate", "GAMEDAY_HANDLER: Validate")
+        // Read by the failover function's wiring, not by the gate's.
+        .replace(
+            "GAMEDAY_HANDLER: pipeline-gate\n",
+            "GAMEDAY_HANDLER: pipeline-gate\n          POLICY_FILE: policies.yaml\n",
+        );
     assert_ne!(broken, text);
     let template = Template::parse(&broken).unwrap();
     let package = |dir: &str, actions: &[&str]| FunctionPackage {
@@ -382,6 +387,12 @@ fn the_function_checks_catch_a_broken_copy_of_the_template() {
         &real("validate"),
         &mut roles,
     ));
+    problems.extend(check_function(
+        &template,
+        &root,
+        &real("pipeline-gate"),
+        &mut roles,
+    ));
     let all = problems.join("\n");
     assert!(all.contains("grants `dynamodb:Scan`"), "{all}");
     assert!(
@@ -397,6 +408,10 @@ fn the_function_checks_catch_a_broken_copy_of_the_template() {
         "{all}"
     );
     assert!(all.contains("KILLSWITCH_PARAMETER is not read"), "{all}");
+    assert!(
+        all.contains("POLICY_FILE is not read by functions/pipeline-gate"),
+        "{all}"
+    );
     // A function the template does not deploy.
     let missing = check_function(&template, &root, &package("chaos-monkey", &[]), &mut roles);
     assert!(

@@ -24,7 +24,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --before) BEFORE="$2"; shift ;;
     --no-touch|--quick) TOUCH=0 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    # What benches/run.sh may pass to every script; a build has no runs to count.
+    --runs|--warmup) shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "benches/build/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -33,22 +35,30 @@ ensure_rust >&2
 ensure_cargo_lambda >&2
 ensure_sam >&2
 WORK="$(mktemp -d "$CACHE/bench-build.XXXXXX")"
-trap 'git worktree remove --force "$WORK/before" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+cleanup() {
+  # The change to crates/core is undone whatever ends the script.
+  [ -f "$WORK/lib.rs.orig" ] && cp "$WORK/lib.rs.orig" "$ROOT/crates/core/src/lib.rs"
+  git worktree remove --force "$WORK/before" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # build LABEL TREE TARGET_DIR: one `sam build` of TREE's template; appends a table row.
 ROWS=()
 build() {
-  local label="$1" tree="$2" target="$3" log="$WORK/$1.log" started seconds builds binaries
+  local label="$1" tree="$2" target="$3" started seconds builds binaries
+  local slug="${label//[^A-Za-z0-9]/-}"
+  local log="$WORK/$slug.log" out="$WORK/$slug-out"
   say "$label: sam build in $tree (CARGO_TARGET_DIR=$target)" >&2
   started=$(date +%s)
   (cd "$tree/infra" && CARGO_TARGET_DIR="$target" SAM_CLI_TELEMETRY=0 CARGO_LAMBDA_COMPILER=cargo \
-    sam build --template-file template.yaml --build-dir "$WORK/$label-out" \
+    sam build --template-file template.yaml --build-dir "$out" \
       --parameter-overrides Architecture=x86_64) >"$log" 2>&1 || { cat "$log" >&2; return 1; }
   seconds=$(( $(date +%s) - started ))
   builds=$(grep -c '^Building codeuri:' "$log" || true)
-  binaries=$(find "$WORK/$label-out" -name bootstrap -type f | wc -l)
+  binaries=$(find "$out" -name bootstrap -type f | wc -l)
   local size
-  size=$(find "$WORK/$label-out" -name bootstrap -type f -printf '%s\n' | sort -n | tail -n 1)
+  size=$(find "$out" -name bootstrap -type f -printf '%s\n' | sort -n | tail -n 1)
   ROWS+=("| $label | $(printf '%d min %02d s' $((seconds / 60)) $((seconds % 60))) | $builds | $binaries | $(numfmt --to=iec-i --suffix=B "${size:-0}") |")
   say "$label: ${seconds} s, $builds build(s)" >&2
 }
@@ -62,8 +72,8 @@ if [ "$TOUCH" = 1 ]; then
   # A one-line change to the domain crate every handler depends on, undone afterwards.
   cp crates/core/src/lib.rs "$WORK/lib.rs.orig"
   echo "// benches/build: a change to core" >>crates/core/src/lib.rs
-  build "now, after a change to crates/core" "$ROOT" "$WORK/target-now" || { cp "$WORK/lib.rs.orig" crates/core/src/lib.rs; exit 1; }
-  cp "$WORK/lib.rs.orig" crates/core/src/lib.rs
+  build "now, after a change to crates/core" "$ROOT" "$WORK/target-now"
+  cp "$WORK/lib.rs.orig" crates/core/src/lib.rs && rm "$WORK/lib.rs.orig"
 fi
 
 cat <<MD

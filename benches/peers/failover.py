@@ -1,5 +1,5 @@
 """Python peer of the failover function for the Lambda start benchmark: at import (Lambda's
-init) it creates what functions/failover/src/main.rs creates, one boto3 client per service:
+init) it creates what serve_failover in crates/bootstrap/src/wiring.rs creates, one boto3 client per service:
 EC2, SSM, CloudWatch, DynamoDB, SNS, FIS and Route 53 (its AwsClients and DNS), RDS, and S3
 with path-style addresses, and an HTTP client for the HTTP checks. Only start-up is measured;
 the handler serves no event."""

@@ -1,5 +1,5 @@
 """Python peer of the pipeline-gate function for the Lambda start benchmark: at import
-(Lambda's init) it creates what functions/pipeline-gate/src/main.rs creates: Step Functions,
+(Lambda's init) it creates what serve_gate in crates/bootstrap/src/wiring.rs creates: Step Functions,
 DynamoDB and CodePipeline clients. Only start-up is measured; the handler serves no event."""
 
 import os

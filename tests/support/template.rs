@@ -535,15 +535,34 @@ fn check_environment(
     package: &FunctionPackage,
 ) -> Vec<String> {
     let mut sources = String::new();
-    let mut dirs = vec![
-        root.join("functions").join(&package.dir).join("src"),
-        root.join("crates/bootstrap/src"),
-    ];
+    read_rust_sources(
+        &root.join("functions").join(&package.dir).join("src"),
+        &mut sources,
+    );
     if package.uses_phases {
-        dirs.push(root.join("crates/phases/src"));
+        read_rust_sources(&root.join("crates/phases/src"), &mut sources);
     }
-    for dir in dirs {
-        read_rust_sources(&dir, &mut sources);
+    // Of the bootstrap, only what every handler shares and this function's own wiring.
+    let bootstrap = root.join("crates/bootstrap/src");
+    let wiring = if package.uses_phases {
+        "phase".to_string()
+    } else {
+        package.dir.replace('-', "_")
+    };
+    for file in [
+        bootstrap.join("main.rs"),
+        bootstrap.join("wiring/mod.rs"),
+        bootstrap.join("wiring").join(format!("{wiring}.rs")),
+    ] {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => sources.push_str(&text),
+            Err(error) => {
+                return vec![format!(
+                    "{place}: cannot read its wiring {}: {error}",
+                    file.display()
+                )];
+            }
+        }
     }
     let environment = template.function_environment(function);
     let mut problems = Vec::new();

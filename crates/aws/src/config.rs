@@ -41,42 +41,42 @@ impl SdkSettings {
 /// and never answered) holds a phase or a command for ever; with them the call ends as
 /// `Gameday.Transient`, naming the service and operation, and the state machine's Retry and
 /// Catch (or the command's error) take over.
+///
+/// There is deliberately no per-attempt limit: the SDK re-sends an attempt that timed out, and
+/// a slow `SendCommand`, `RunInstances` or conditional write that did land would then act
+/// twice. A call that runs out of time ends instead; gameday's own retries re-read state first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallTimeouts {
     pub connect: Duration,
-    /// One attempt; the SDK retries a timed-out attempt within `operation`.
-    pub attempt: Duration,
-    /// The whole call, retries included.
+    /// The whole call, the SDK's retries of quick failures (throttling, 5xx) included.
     pub operation: Duration,
 }
 
 impl Default for CallTimeouts {
-    /// Well under the shortest Lambda timeout of the template (110 s) and a phase Task's, so a
-    /// stalled call fails inside the function and is retried by the state machine.
+    /// Well under the shortest Lambda timeout of the template (the pipeline gate's 60 s; the
+    /// phases have 110 s), so a stalled call fails inside the function, which can still
+    /// report it.
     fn default() -> Self {
         Self {
             connect: Duration::from_secs(5),
-            attempt: Duration::from_secs(20),
-            operation: Duration::from_secs(60),
+            operation: Duration::from_secs(30),
         }
     }
 }
 
 impl CallTimeouts {
-    /// The defaults, with `GAMEDAY_AWS_ATTEMPT_TIMEOUT_SECONDS` and
-    /// `GAMEDAY_AWS_CALL_TIMEOUT_SECONDS` (whole seconds above zero) when set.
+    /// The defaults, with `GAMEDAY_AWS_CALL_TIMEOUT_SECONDS` (whole seconds above zero) when
+    /// set.
     pub fn from_env() -> Self {
-        let seconds = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .filter(|s| *s > 0)
-                .map(Duration::from_secs)
-        };
         let defaults = Self::default();
+        let operation = std::env::var("GAMEDAY_AWS_CALL_TIMEOUT_SECONDS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.operation);
         Self {
-            attempt: seconds("GAMEDAY_AWS_ATTEMPT_TIMEOUT_SECONDS").unwrap_or(defaults.attempt),
-            operation: seconds("GAMEDAY_AWS_CALL_TIMEOUT_SECONDS").unwrap_or(defaults.operation),
+            operation,
             ..defaults
         }
     }
@@ -84,7 +84,6 @@ impl CallTimeouts {
     fn sdk(self) -> TimeoutConfig {
         TimeoutConfig::builder()
             .connect_timeout(self.connect)
-            .operation_attempt_timeout(self.attempt)
             .operation_timeout(self.operation)
             .build()
     }

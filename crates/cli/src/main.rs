@@ -9,6 +9,7 @@ mod commands;
 mod output;
 
 fn main() -> ExitCode {
+    #[cfg(unix)]
     restore_default_sigpipe();
     let cli = cli::Cli::parse();
     // One thread: a command waits on one AWS call or one state at a time. Measured on
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
 /// Rust ignores SIGPIPE, so printing into a closed pipe (`gameday history X | head -1`) would
 /// panic with exit code 101. Like other command-line tools, gameday instead ends quietly when
 /// the reader has gone.
+#[cfg(unix)]
 #[allow(unsafe_code)]
 fn restore_default_sigpipe() {
     // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid

@@ -120,7 +120,11 @@ pub fn evaluate(probe: &Probe, observation: Observation) -> ProbeReading {
 /// (`0.005486267275000001` reads `0.0055`).
 pub fn readable(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        return format!("{value:.0}");
+        return format!("{:.0}", value + 0.0);
+    }
+    if value.abs() < 0.001 {
+        // Small values keep their significant digits (a 0.00004 error rate is not 0).
+        return format!("{value:.1e}");
     }
     let text = format!("{value:.4}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
@@ -207,7 +211,8 @@ mod tests {
     fn numbers_are_rounded_for_people() {
         assert_eq!(readable(0.005486267275000001), "0.0055");
         assert_eq!(readable(5.0), "5");
-        assert_eq!(readable(-0.00001), "0");
+        assert_eq!(readable(0.00004), "4.0e-5");
+        assert_eq!(readable(-0.0), "0");
         assert_eq!(readable(1234.5), "1234.5");
     }
 

@@ -32,7 +32,7 @@ impl KillSwitch {
                 "the kill switch {parameter} does not exist, so runs are refused; create it with the value off (aws ssm put-parameter --name {parameter} --type String --value off)"
             ),
             Some(value) => format!(
-                "the kill switch {parameter} is engaged (its value is `{value}`; only `off` lets runs go on)"
+                "the kill switch {parameter} is engaged (its value is `{value}`; only `off` lets runs go on: aws ssm put-parameter --name {parameter} --type String --value off --overwrite)"
             ),
         })
     }

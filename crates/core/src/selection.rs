@@ -252,7 +252,10 @@ fn refusal(target: &Target, mode: SelectionMode, counts: Counts) -> Option<Strin
         ));
     }
     if wanted == 0 {
-        return Some(format!("{} selects no instance", target.selection));
+        return Some(format!(
+            "{} selects no instance: {fleet} running, rounded down; use COUNT(1) or a higher percentage",
+            target.selection
+        ));
     }
     if wanted > limit {
         return Some(format!(

@@ -189,10 +189,10 @@ impl LeaseKeeper {
 }
 
 /// Renews `lease` every [`LOCAL_RENEW_SECONDS`]. A failed write (the endpoint is down) is
-/// retried at the next tick. Once the lease has lapsed (no renewal landed before it expired),
-/// another `gameday` may already have judged the run INTERRUPTED and rolled it back, so this
-/// process must stop driving: that is reported on `tell`, as is a lease taken over by another
-/// driver, and renewal stops.
+/// retried at the next tick. Once a renewal fails after the lease has expired, another
+/// `gameday` may judge the run INTERRUPTED and roll it back, so this process must stop
+/// driving: that is reported on `tell`, as is a lease taken over by another driver, and
+/// renewal stops.
 async fn renew(
     store: DynamoRunStore,
     run_id: String,
@@ -223,9 +223,12 @@ async fn renew_every(
         ticks.tick().await;
         let renewed = Lease::local(lease.driver.clone(), Utc::now());
         let outcome = store.renew_lease(&run_id, &renewed).await;
-        let lapsed = valid_until.filter(|until| Utc::now() > *until);
-        match (outcome, lapsed) {
-            (Err(AwsError::Conflict { .. }), _) => {
+        match outcome {
+            // The write is conditional on this driver still holding the lease, and whoever
+            // takes a run over (`gameday rollback`) replaces the lease first: a renewal that
+            // lands, even late, proves nobody did.
+            Ok(()) => valid_until = renewed.lease_until,
+            Err(AwsError::Conflict { .. }) => {
                 let holder = match store.get_lease(&run_id).await {
                     Ok(Some(other)) => other.driver.describe(),
                     _ => "another driver".to_string(),
@@ -233,21 +236,18 @@ async fn renew_every(
                 let _ = tell.send(Some(format!("{holder} took the run over")));
                 return;
             }
-            (outcome, Some(until)) => {
-                let why = match outcome {
-                    Ok(()) => "the renewal came too late".to_string(),
-                    Err(error) => format!("it could not be renewed: {error}"),
-                };
-                let _ = tell.send(Some(format!(
-                    "its driver lease lapsed at {} ({why}), so another gameday may have taken the run for interrupted",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                )));
-                return;
-            }
-            (Ok(()), None) => valid_until = renewed.lease_until,
-            (Err(error), None) => {
-                eprintln!("gameday: run {run_id}: the driver lease was not renewed: {error}")
-            }
+            Err(error) => match valid_until.filter(|until| Utc::now() > *until) {
+                Some(until) => {
+                    let _ = tell.send(Some(format!(
+                        "its driver lease lapsed at {} (it could not be renewed: {error}), so another gameday may take the run for interrupted; once the endpoint answers, `gameday status {run_id}` shows what is left and `gameday rollback {run_id}` undoes its faults",
+                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    )));
+                    return;
+                }
+                None => {
+                    eprintln!("gameday: run {run_id}: the driver lease was not renewed: {error}")
+                }
+            },
         }
     }
 }
@@ -267,7 +267,6 @@ mod tests {
             region: Some("us-west-2".into()),
             timeouts: Some(CallTimeouts {
                 connect: Duration::from_millis(200),
-                attempt: Duration::from_millis(200),
                 operation: Duration::from_secs(1),
             }),
         };
@@ -292,5 +291,6 @@ mod tests {
             .expect("the drive is stopped");
         assert!(why.contains("driver lease lapsed at"), "{why}");
         assert!(why.contains("could not be renewed"), "{why}");
+        assert!(why.contains("gameday rollback run-1"), "{why}");
     }
 }
