@@ -308,8 +308,10 @@ fn stop(pid: u32) -> Result<(), SandboxError> {
         }
         signal(pid, sig);
         let deadline = Instant::now() + timeout;
+        // Wait until it is gone: an exiting process shows an empty command line (so `Other`)
+        // for a moment while it still holds its port.
         while Instant::now() < deadline {
-            if process_state(pid) != ProcessState::Sandbox {
+            if process_state(pid) == ProcessState::Gone {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
